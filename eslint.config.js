@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     files: ["**/*.ts"],
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.config.ts"] }, tsconfigRootDir: import.meta.dirname }
+      parserOptions: { project: ["./tsconfig.check.json"], tsconfigRootDir: import.meta.dirname }
     },
     rules: {
       "@typescript-eslint/no-explicit-any": "error",

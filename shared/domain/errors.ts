@@ -5,19 +5,26 @@
 export class ScanhookError extends Error {
   readonly code: string;
   readonly meta: Readonly<Record<string, unknown>>;
+  /** The HTTP status an API answers with when this error reaches it; undefined means 500. */
+  readonly status: number | undefined;
 
-  constructor(code: string, message: string, options: { cause?: unknown; meta?: Record<string, unknown> } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; meta?: Record<string, unknown>; status?: number } = {}
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ScanhookError";
     this.code = code;
     this.meta = options.meta ?? {};
+    this.status = options.status;
   }
 }
 
 /** A stale conditional write (ETag mismatch) or a create that found the document already there. */
 export class ConflictError extends ScanhookError {
   constructor(message: string, meta: Record<string, unknown> = {}) {
-    super("STORE.CONFLICT", message, { meta });
+    super("STORE.CONFLICT", message, { meta, status: 409 });
     this.name = "ConflictError";
   }
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { compileRoute, matchRoute } from "./http-server.js";
+
+describe("routes", () => {
+  it.each([
+    ["api/health", "/api/health", {}],
+    ["api/health", "/API/Health/", {}],
+    ["api/images/{digest}", "/api/images/sha256%3Aabc", { digest: "sha256:abc" }],
+    ["api/admission/{secret}", "/api/admission/s3cr3t", { secret: "s3cr3t" }],
+    ["api/items/{id?}", "/api/items", {}],
+    ["{*path}", "/index.html", { path: "index.html" }],
+    ["api/blobs/{*path}", "/api/blobs/a/b/c", { path: "a/b/c" }]
+  ])("%s matches %s", (route, path, params) => {
+    expect(matchRoute(compileRoute(route), path)).toEqual(params);
+  });
+
+  it.each([
+    ["api/health", "/api/healthz"],
+    ["api/images/{digest}", "/api/images"],
+    ["api/images/{digest}", "/api/images/a/b"]
+  ])("%s does not match %s", (route, path) => {
+    expect(matchRoute(compileRoute(route), path)).toBeUndefined();
+  });
+});
