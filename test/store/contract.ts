@@ -159,6 +159,14 @@ export function storeContract(name: string, open: StoreFactory): void {
         expect(await c.get("u")).toEqual({ doc: { id: "u", count: 2 }, etag: next?.etag });
       });
 
+      it("update refuses a mutate that changes the id", async () => {
+        await store.state.upsert({ id: "fixed", v: 1 });
+        expect(await errorCode(() => store.state.update("fixed", () => ({ id: "other", v: 2 })))).toEqual(
+          "STORE.INVALID_UPDATE"
+        );
+        expect(await store.state.get("other")).toEqual(undefined);
+      });
+
       it("two concurrent updates of one document both land: the loser conflicts and retries", async () => {
         const c = store.state;
         await c.upsert({ id: "counter", count: 0 });

@@ -1,3 +1,5 @@
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newImageRecord } from "../../shared/domain/image-record.js";
 import type { TokenCredential } from "../../shared/store/cosmos.js";
@@ -77,6 +79,18 @@ describe("cosmos store", () => {
     expect((await second.state.get("kept"))?.doc).toEqual({ id: "kept", v: 1 });
     expect((await second.ping()).ok).toEqual(true);
     await second.close();
+  });
+
+  it("an unreachable account: ping says why without throwing, operations fail as STORE.UNAVAILABLE", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const store = await openStore({ ...cosmosOptions({ createIfMissing: false }), endpoint: `https://127.0.0.1:${port}` });
+    const ping = await store.ping();
+    expect(ping.ok ? "ok" : ping.error).toEqual(`connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(await errorCode(() => store.state.get("x"))).toEqual("STORE.UNAVAILABLE");
+    await store.close();
   });
 
   it("needs exactly one of a key and a credential", async () => {
