@@ -35,7 +35,7 @@ export const cloudEventSchema = z.object({
   time: optionalText(boundedText(64)),
   datacontenttype: optionalText(boundedText(255)),
   dataschema: optionalText(boundedText(2048)),
-  data: z.unknown(),
+  data: z.unknown().optional(),
   data_base64: z.string().optional()
 });
 
