@@ -1,0 +1,183 @@
+import { comparatorFor, parseWith, VersionError } from "./index.js";
+import { go } from "./go.js";
+import { strictSemver } from "./semver.js";
+import type { Comparator, Ordering, Version } from "./types.js";
+
+/**
+ * The one place that decides whether a version lies inside an OSV `affected[]` entry's
+ * `ranges` and `versions`, over any comparator. It follows the evaluation pseudocode of the OSV
+ * schema (https://ossf.github.io/osv-schema/#evaluation): a version is affected when it equals an
+ * entry of `versions` or lies inside any range; inside a range means before some `limit` (there
+ * is an implicit `*`), and, walking the events sorted by version, last switched on by an
+ * `introduced` (`v >= introduced`) and not since switched off by a `fixed` (`v >= fixed`) or a
+ * `last_affected` (`v > last_affected`). `introduced: "0"` sorts before every version and a
+ * `limit` containing `*` after every version.
+ *
+ * `ECOSYSTEM` ranges use the ecosystem's comparator, `SEMVER` ranges SemVer 2.0.0 (Go's, which
+ * accepts the `v` prefix, for the Go ecosystem). `GIT` ranges need the repository's history and
+ * are not evaluated here: OSV requires their `versions` list, which is.
+ *
+ * Nothing here throws on data: a version or an event the comparator rejects makes that range
+ * "not matched" and adds a warning, so one bad record never aborts a match.
+ */
+export interface OsvEvent {
+  readonly introduced?: string;
+  readonly fixed?: string;
+  readonly last_affected?: string;
+  readonly limit?: string;
+}
+
+export interface OsvRange {
+  readonly type: "ECOSYSTEM" | "SEMVER" | "GIT";
+  readonly repo?: string;
+  readonly events: readonly OsvEvent[];
+}
+
+/** The part of an OSV `affected[]` entry that says which versions are affected. */
+export interface OsvAffectedVersions {
+  readonly ranges?: readonly OsvRange[];
+  readonly versions?: readonly string[];
+}
+
+export interface AffectedResult {
+  readonly affected: boolean;
+  /**
+   * When affected through a range: the `fixed` version that closes the interval the version is
+   * in, if the range has one. Undefined when there is no fix (or only `last_affected`).
+   */
+  readonly fixed: string | undefined;
+  /** Versions or events that could not be read; each made its range (or list entry) not match. */
+  readonly warnings: readonly VersionError[];
+}
+
+type Bound = { readonly kind: "min" } | { readonly kind: "max" } | { readonly kind: "version"; readonly version: Version };
+
+interface ParsedEvent {
+  readonly type: "introduced" | "fixed" | "last_affected" | "limit";
+  readonly raw: string;
+  readonly bound: Bound;
+}
+
+function compareBound(cmp: Comparator, a: Bound, b: Bound): Ordering {
+  if (a.kind !== "version" || b.kind !== "version") {
+    const rank = (x: Bound): number => (x.kind === "min" ? -1 : x.kind === "max" ? 1 : 0);
+    const d = rank(a) - rank(b);
+    return d < 0 ? -1 : d > 0 ? 1 : 0;
+  }
+  return cmp.compare(a.version, b.version);
+}
+
+function eventOf(e: OsvEvent): { type: ParsedEvent["type"]; raw: string } | undefined {
+  if (e.introduced !== undefined) return { type: "introduced", raw: e.introduced };
+  if (e.fixed !== undefined) return { type: "fixed", raw: e.fixed };
+  if (e.last_affected !== undefined) return { type: "last_affected", raw: e.last_affected };
+  if (e.limit !== undefined) return { type: "limit", raw: e.limit };
+  return undefined;
+}
+
+/** The comparator a range of this type uses in this ecosystem. */
+export function rangeComparator(type: OsvRange["type"], ecosystem: string): Comparator | VersionError {
+  if (type === "SEMVER") return ecosystem === "Go" || ecosystem.startsWith("Go:") ? go : strictSemver;
+  if (type === "ECOSYSTEM") {
+    const c = comparatorFor(ecosystem);
+    return c.ok ? c.value : c.error;
+  }
+  return new VersionError("VERSION.UNSUPPORTED_ECOSYSTEM", ecosystem, "", "GIT ranges are not evaluated by version");
+}
+
+interface RangeOutcome {
+  readonly affected: boolean;
+  readonly fixed: string | undefined;
+}
+
+function evaluateRange(
+  version: string,
+  range: OsvRange,
+  ecosystem: string,
+  warnings: VersionError[]
+): RangeOutcome {
+  const cmp = rangeComparator(range.type, ecosystem);
+  if (cmp instanceof VersionError) {
+    if (range.type !== "GIT") warnings.push(cmp);
+    return { affected: false, fixed: undefined };
+  }
+  const label = range.type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem;
+  const v = parseWith(cmp, version, label);
+  if (!v.ok) {
+    warnings.push(v.error);
+    return { affected: false, fixed: undefined };
+  }
+  const events: ParsedEvent[] = [];
+  for (const e of range.events) {
+    const ev = eventOf(e);
+    if (ev === undefined) continue;
+    if (ev.type === "introduced" && ev.raw === "0") {
+      events.push({ ...ev, bound: { kind: "min" } });
+      continue;
+    }
+    if (ev.type === "limit" && ev.raw.includes("*")) {
+      events.push({ ...ev, bound: { kind: "max" } });
+      continue;
+    }
+    const parsed = parseWith(cmp, ev.raw, label);
+    if (!parsed.ok) {
+      warnings.push(parsed.error);
+      return { affected: false, fixed: undefined };
+    }
+    events.push({ ...ev, bound: { kind: "version", version: parsed.value } });
+  }
+  const here: Bound = { kind: "version", version: v.value };
+
+  const limits = events.filter((e) => e.type === "limit");
+  if (limits.length > 0 && !limits.some((l) => compareBound(cmp, here, l.bound) < 0)) {
+    return { affected: false, fixed: undefined };
+  }
+
+  // Array.prototype.sort is stable: events at the same version keep the record's order.
+  const sorted = events.filter((e) => e.type !== "limit").sort((a, b) => compareBound(cmp, a.bound, b.bound));
+  let affected = false;
+  for (const e of sorted) {
+    const c = compareBound(cmp, here, e.bound);
+    if (e.type === "introduced" && c >= 0) affected = true;
+    else if (e.type === "fixed" && c >= 0) affected = false;
+    else if (e.type === "last_affected" && c > 0) affected = false;
+  }
+  if (!affected) return { affected: false, fixed: undefined };
+  const fix = sorted.find((e) => e.type === "fixed" && compareBound(cmp, here, e.bound) < 0);
+  return { affected: true, fixed: fix?.raw };
+}
+
+function inVersionsList(version: string, versions: readonly string[], ecosystem: string): boolean {
+  if (versions.includes(version)) return true;
+  // The list holds the ecosystem's own spellings; equal versions spelled differently
+  // (PEP 440's 1.0 and 1.0.0) match too when both parse.
+  const c = comparatorFor(ecosystem);
+  if (!c.ok) return false;
+  const v = c.value.parse(version);
+  if (!v.ok) return false;
+  for (const candidate of versions) {
+    const p = c.value.parse(candidate);
+    if (p.ok && c.value.compare(v.value, p.value) === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether `version` (as installed, in `ecosystem`'s syntax; `ecosystem` is the OSV string,
+ * suffix and all) is affected according to one OSV `affected[]` entry. Empty ranges and versions
+ * affect nothing.
+ */
+export function isAffected(version: string, affected: OsvAffectedVersions, ecosystem: string): AffectedResult {
+  const warnings: VersionError[] = [];
+  const inList = inVersionsList(version, affected.versions ?? [], ecosystem);
+  let fixed: string | undefined;
+  let inRange = false;
+  for (const range of affected.ranges ?? []) {
+    const r = evaluateRange(version, range, ecosystem, warnings);
+    if (r.affected) {
+      inRange = true;
+      fixed ??= r.fixed;
+    }
+  }
+  return { affected: inList || inRange, fixed: inRange ? fixed : undefined, warnings };
+}
