@@ -1,0 +1,19 @@
+import type { FunctionDeclaration } from "./declaration.js";
+import { health } from "./health.js";
+import type { Services } from "./services.js";
+
+/**
+ * Every function, once (DESIGN principle 7). Azure registration (`index.ts`) and the local host
+ * both read this list; adding a function is one file and one line here.
+ */
+export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health]);
+
+function checkUnique<T extends { name: string }>(list: T[]): T[] {
+  const seen = new Set<string>();
+  for (const fn of list) {
+    const key = fn.name.toLowerCase();
+    if (seen.has(key)) throw new Error(`two functions are named ${fn.name}`);
+    seen.add(key);
+  }
+  return list;
+}

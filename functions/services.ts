@@ -1,0 +1,69 @@
+import type { Settings } from "../shared/config.js";
+import { loadProcessSettings } from "../shared/config.js";
+import type { ImageRecord } from "../shared/domain/image-record.js";
+import { keySetFrom, type KeySet } from "../shared/keys.js";
+import type { QueueSender } from "../shared/queues/queues.js";
+import { StorageQueueSender } from "../shared/queues/storage-queues.js";
+import { openStorageAccount, storageCredential, type StorageAccount } from "../shared/storage-account.js";
+import { openStore, type StoreOptions } from "../shared/store/open-store.js";
+import type { Store } from "../shared/store/port.js";
+import { join } from "node:path";
+import type { InvokeServices } from "./invoke.js";
+
+/**
+ * What handlers get: the settings and the adapters behind each port, built once per process. In
+ * Azure from the app settings (keys are Key Vault references there); under `npm start` the local
+ * host passes its Azurite connection and the keys from the data directory.
+ */
+export interface Services extends InvokeServices {
+  readonly settings: Settings;
+  readonly keys: KeySet;
+  readonly store: Store<ImageRecord>;
+  readonly queues: QueueSender;
+  readonly storage: StorageAccount;
+  readonly startedAt: Date;
+}
+
+export function storeOptionsFrom(settings: Settings): StoreOptions {
+  if (settings.STORE === "cosmos") {
+    if (settings.COSMOS_ENDPOINT === undefined) throw new Error("COSMOS_ENDPOINT is required when STORE is cosmos");
+    return {
+      kind: "cosmos",
+      endpoint: settings.COSMOS_ENDPOINT,
+      ...(settings.COSMOS_KEY === undefined ? { credential: storageCredential(settings.AZURE_CLIENT_ID) } : { key: settings.COSMOS_KEY }),
+      databaseId: settings.COSMOS_DATABASE,
+      createIfMissing: settings.COSMOS_CREATE_IF_MISSING
+    };
+  }
+  return { kind: "sqlite", path: settings.SQLITE_PATH ?? join(settings.SCANHOOK_DATA_DIR, "scanhook.sqlite") };
+}
+
+export interface ServiceOverrides {
+  /** The storage connection string (the local host's Azurite) when AzureWebJobsStorage is unset. */
+  readonly storageConnectionString?: string;
+  readonly keys?: KeySet;
+}
+
+export async function createServices(settings: Settings, overrides: ServiceOverrides = {}): Promise<Services> {
+  const storage = openStorageAccount(settings, settings.AzureWebJobsStorage ?? overrides.storageConnectionString);
+  const store = (await openStore(storeOptionsFrom(settings))) as Store<ImageRecord>;
+  return {
+    settings,
+    keys: overrides.keys ?? keySetFrom(settings),
+    store,
+    queues: new StorageQueueSender(storage.queues),
+    storage,
+    startedAt: new Date()
+  };
+}
+
+let shared: Promise<Services> | undefined;
+
+/** The process's services from its environment, built on first use (Azure Functions). */
+export function servicesFromEnvironment(): Promise<Services> {
+  shared ??= createServices(loadProcessSettings()).catch((e: unknown) => {
+    shared = undefined;
+    throw e;
+  });
+  return shared;
+}
