@@ -1,10 +1,11 @@
-import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { ScanhookError, describeError } from "../../shared/domain/errors.js";
 import type { HostLog } from "./timer-scheduler.js";
 
@@ -27,6 +28,7 @@ import type { HostLog } from "./timer-scheduler.js";
 export const AZURITE_ACCOUNT = "devstoreaccount1";
 const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const HOST = "127.0.0.1";
+const execFileAsync = promisify(execFile);
 
 export interface StartAzuriteOptions {
   /** The host's data directory (`SCANHOOK_DATA_DIR`). */
@@ -84,8 +86,23 @@ export function azuriteFiles(dataDir: string): { location: string; pidFile: stri
 
 // ---- processes ------------------------------------------------------------------------------
 
+/** Linux has /proc; elsewhere (macOS) `ps` answers the same questions, less exactly. */
+const HAS_PROC = existsSync("/proc/self/cmdline");
+
+/** `ps` for one process: state, process group and arguments (space-joined, so split on spaces). */
+async function psInfo(pid: number): Promise<{ state: string; pgid: number; args: string[] } | undefined> {
+  try {
+    const { stdout } = await execFileAsync("ps", ["-o", "stat=,pgid=,args=", "-p", String(pid)]);
+    const [state = "?", pgid = "", ...args] = stdout.trim().split(/\s+/);
+    return stdout.trim() === "" ? undefined : { state, pgid: Number(pgid), args };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The process's arguments, or undefined when it does not exist (or cannot be read). */
 async function readCmdline(pid: number): Promise<string[] | undefined> {
+  if (!HAS_PROC) return (await psInfo(pid))?.args;
   try {
     const raw = await readFile(`/proc/${pid}/cmdline`, "utf8");
     if (raw === "") return undefined; // a zombie or a kernel thread
@@ -96,6 +113,7 @@ async function readCmdline(pid: number): Promise<string[] | undefined> {
 }
 
 async function readStat(pid: number): Promise<{ state: string; pgid: number } | undefined> {
+  if (!HAS_PROC) return psInfo(pid);
   try {
     const raw = await readFile(`/proc/${pid}/stat`, "utf8");
     // The command name (field 2) may hold spaces and parentheses: split after its last ")".
@@ -114,7 +132,7 @@ async function isAlive(pid: number): Promise<boolean> {
   }
   const stat = await readStat(pid);
   // A zombie holds no ports and will never run again.
-  return stat?.state !== "Z" && stat?.state !== "X";
+  return !(stat?.state.startsWith("Z") ?? false) && !(stat?.state.startsWith("X") ?? false);
 }
 
 function argValue(args: readonly string[], name: string): string | undefined {
@@ -163,18 +181,25 @@ async function stopProcess(pid: number, timeoutMs: number, log: HostLog): Promis
 
 /** Every Azurite process serving this data directory (one whose pidfile was lost, say). */
 async function findOurAzurites(location: string): Promise<number[]> {
-  let entries: string[];
+  const candidates: { pid: number; args: string[] | undefined }[] = [];
   try {
-    entries = await readdir("/proc");
+    if (HAS_PROC) {
+      for (const entry of await readdir("/proc")) {
+        if (/^\d+$/.test(entry)) candidates.push({ pid: Number(entry), args: await readCmdline(Number(entry)) });
+      }
+    } else {
+      const { stdout } = await execFileAsync("ps", ["-A", "-o", "pid=,args="], { maxBuffer: 16 * 1024 * 1024 });
+      for (const line of stdout.split("\n")) {
+        const [pid = "", ...args] = line.trim().split(/\s+/);
+        if (/^\d+$/.test(pid)) candidates.push({ pid: Number(pid), args });
+      }
+    }
   } catch {
     return [];
   }
   const found: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    if (isOurAzurite(await readCmdline(pid), location) && (await isAlive(pid))) found.push(pid);
+  for (const { pid, args } of candidates) {
+    if (pid !== process.pid && isOurAzurite(args, location) && (await isAlive(pid))) found.push(pid);
   }
   return found;
 }

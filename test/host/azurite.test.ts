@@ -212,6 +212,27 @@ describe("startAzurite", () => {
     await c.stop();
   });
 
+  it("a start that fails is a clear error with the tail of Azurite's log, and leaves no pidfile", async () => {
+    const dataDir = await newDataDir("corrupt");
+    const { location, pidFile, logFile } = azuriteFiles(dataDir);
+    await mkdir(location, { recursive: true });
+    // Azurite exits when its blob metadata database is not JSON.
+    await writeFile(join(location, "__azurite_db_blob__.json"), "garbage{");
+    const error = await startAzurite({ dataDir, blobPort: await freePort(), queuePort: await freePort(), log }).then(
+      (h) => {
+        handles.push(h);
+        return undefined;
+      },
+      (e: unknown) => e
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain("Azurite did not start: it exited");
+    expect((error as Error).message).toContain(logFile);
+    expect((error as Error).message).toContain("not valid JSON");
+    expect(existsSync(pidFile)).toBe(false);
+    expect(await azuritesUnder(dataDir)).toEqual([]);
+  });
+
   it.each([
     ["blob", "AZURITE_BLOB_PORT"],
     ["queue", "AZURITE_QUEUE_PORT"]
