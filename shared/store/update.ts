@@ -9,11 +9,46 @@ export const DEFAULT_UPDATE_ATTEMPTS = 5;
 
 type Ops<T extends { id: string }> = Pick<Container<T>, "get" | "create" | "replace">;
 
-export async function updateDocument<T extends { id: string }>(
+/**
+ * Updates of one document through one container handle run one after another in this process:
+ * a burst of events about one digest (2,000 webhook deliveries, say) would otherwise spend its
+ * attempts conflicting with itself. Writers in other processes still meet the ETag check.
+ */
+const inFlight = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+function serialized<R>(owner: object, id: string, task: () => Promise<R>): Promise<R> {
+  let byId = inFlight.get(owner);
+  if (byId === undefined) {
+    byId = new Map();
+    inFlight.set(owner, byId);
+  }
+  const queue = byId;
+  const run = (queue.get(id) ?? Promise.resolve()).then(task, task);
+  const tail = run.then(
+    () => undefined,
+    () => undefined
+  );
+  queue.set(id, tail);
+  void tail.then(() => {
+    if (queue.get(id) === tail) queue.delete(id);
+  });
+  return run;
+}
+
+export function updateDocument<T extends { id: string }>(
   ops: Ops<T>,
   id: string,
   mutate: Mutate<T>,
   options: UpdateOptions = {}
+): Promise<Versioned<T> | undefined> {
+  return serialized(ops, id, () => updateOnce(ops, id, mutate, options));
+}
+
+async function updateOnce<T extends { id: string }>(
+  ops: Ops<T>,
+  id: string,
+  mutate: Mutate<T>,
+  options: UpdateOptions
 ): Promise<Versioned<T> | undefined> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_UPDATE_ATTEMPTS;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
