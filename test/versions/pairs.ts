@@ -41,6 +41,19 @@ export function pairsOf(versions: readonly string[], random: number, seed: numbe
   return pairs;
 }
 
+/** A seeded shuffle of a copy of `values`. */
+export function mulberryShuffle<T>(values: readonly T[], seed: number): T[] {
+  const out = [...values];
+  const rnd = mulberry32(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = t;
+  }
+  return out;
+}
+
 /**
  * Generated pairs: a shared stem with two different tails built from `pieces`, so that the pair
  * differs exactly where the corner cases are. Seeded, so every run generates the same pairs.

@@ -5,7 +5,8 @@ import { compareDigits, compareStrings, defineComparator, invalid, ok, type Orde
  * orders them (https://maven.apache.org/pom.html#version-order-specification).
  *
  * The version is lower-cased and split into items at `.` and `-` and at every switch between
- * digits and letters; a `-` or a switch opens a nested list. Numbers compare numerically;
+ * digits and letters; a `-` or a switch opens a nested list, and so does a qualifier that follows
+ * other items in its list (`1.0.0.X1` reads as `1.0.0-X1`). Numbers compare numerically;
  * qualifiers order `alpha` < `beta` < `milestone` < `rc` = `cr` < `snapshot` < `""` = `ga` =
  * `final` = `release` < `sp` < any other qualifier (those alphabetically), and `a1`, `b1`, `m1`
  * abbreviate `alpha-1`, `beta-1`, `milestone-1`. Trailing zeros and empty qualifiers are
@@ -91,6 +92,8 @@ export function parseMaven(input: string): Parsed<MavenVersion> {
       if (c === "-") open();
     } else if (isAsciiDigit(c)) {
       if (!isDigit && i > start) {
+        // Maven reads "1.0.0.X1" as "1.0.0-X1": a qualifier after other items opens a sublist.
+        if (list.length > 0) open();
         list.push(stringItem(version.slice(start, i), true));
         start = i;
         open();
@@ -105,7 +108,10 @@ export function parseMaven(input: string): Parsed<MavenVersion> {
       isDigit = false;
     }
   }
-  if (version.length > start) list.push(parseItem(isDigit, version.slice(start)));
+  if (version.length > start) {
+    if (!isDigit && list.length > 0) open();
+    list.push(parseItem(isDigit, version.slice(start)));
+  }
   for (let k = lists.length - 1; k >= 0; k--) {
     const l = lists[k];
     if (l !== undefined) normalize(l);
@@ -126,8 +132,12 @@ function compareItem(a: MavenItem, b: MavenItem | undefined): Ordering {
       return -1;
     case "list":
       if (b === undefined) {
-        const first = a.items[0];
-        return first === undefined ? 0 : compareItem(first, undefined);
+        // Every item against nothing, not only the first (MNG-6964).
+        for (const item of a.items) {
+          const r = compareItem(item, undefined);
+          if (r !== 0) return r;
+        }
+        return 0;
       }
       if (b.kind === "int") return -1;
       if (b.kind === "string") return 1;

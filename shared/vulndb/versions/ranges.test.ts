@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { isAffected, type OsvAffectedVersions } from "./ranges.js";
+
+const range = (type: "ECOSYSTEM" | "SEMVER", ...events: Record<string, string>[]): OsvAffectedVersions => ({ ranges: [{ type, events }] });
+
+describe("isAffected (OSV evaluation)", () => {
+  it("treats introduced 0 as before every version and fixed as exclusive", () => {
+    const a = range("ECOSYSTEM", { introduced: "0" }, { fixed: "1.2.3-1" });
+    expect(isAffected("1.2.2-5", a, "Debian:12")).toEqual({ affected: true, fixed: "1.2.3-1", warnings: [] });
+    expect(isAffected("1.2.3-1", a, "Debian:12").affected).toBe(false);
+    expect(isAffected("1.2.3~rc1-1", a, "Debian:12").affected).toBe(true);
+  });
+
+  it("includes last_affected itself and nothing after it", () => {
+    const a = range("ECOSYSTEM", { introduced: "1.0" }, { last_affected: "2.1.214" });
+    expect(isAffected("2.1.214", a, "Maven").affected).toBe(true);
+    expect(isAffected("2.1.215", a, "Maven").affected).toBe(false);
+    expect(isAffected("0.9", a, "Maven").affected).toBe(false);
+    expect(isAffected("2.1.214", a, "Maven").fixed).toBeUndefined();
+  });
+
+  it("handles several intervals in one range, in any order of events", () => {
+    const a = range("SEMVER", { fixed: "3.2.5" }, { introduced: "3.0.0" }, { introduced: "1.0.0" }, { fixed: "1.0.2" });
+    expect(isAffected("1.0.1", a, "npm")).toEqual({ affected: true, fixed: "1.0.2", warnings: [] });
+    expect(isAffected("2.0.0", a, "npm").affected).toBe(false);
+    expect(isAffected("3.1.0", a, "npm").fixed).toBe("3.2.5");
+    expect(isAffected("3.2.5", a, "npm").affected).toBe(false);
+  });
+
+  it("honours limit events, with * as infinity", () => {
+    const a = range("ECOSYSTEM", { introduced: "0" }, { limit: "2.0" });
+    expect(isAffected("1.9", a, "PyPI").affected).toBe(true);
+    expect(isAffected("2.0", a, "PyPI").affected).toBe(false);
+    expect(isAffected("9", range("ECOSYSTEM", { introduced: "0" }, { limit: "*" }), "PyPI").affected).toBe(true);
+  });
+
+  it("matches the versions list, also by the ecosystem's equality", () => {
+    const a: OsvAffectedVersions = { versions: ["1.0", "1.1"] };
+    expect(isAffected("1.0", a, "PyPI").affected).toBe(true);
+    expect(isAffected("1.0.0", a, "PyPI").affected).toBe(true);
+    expect(isAffected("1.2", a, "PyPI").affected).toBe(false);
+  });
+
+  it("uses SemVer 2.0 for SEMVER ranges and Go's rules (with the v) in the Go ecosystem", () => {
+    const a = range("SEMVER", { introduced: "0" }, { fixed: "1.20.1" });
+    expect(isAffected("v1.20.0", a, "Go").affected).toBe(true);
+    expect(isAffected("v1.20.1", a, "Go").affected).toBe(false);
+    expect(isAffected("1.0.0-rc.1", range("SEMVER", { introduced: "1.0.0-alpha" }), "crates.io").affected).toBe(true);
+  });
+
+  it("turns an unparseable installed version into not matched plus a warning", () => {
+    const r = isAffected("not-a-version", range("ECOSYSTEM", { introduced: "0" }), "PyPI");
+    expect(r.affected).toBe(false);
+    expect(r.warnings.map((w) => [w.code, w.ecosystem, w.input])).toEqual([["VERSION.INVALID", "PyPI", "not-a-version"]]);
+  });
+
+  it("turns an unparseable event into not matched for that range plus a warning", () => {
+    const a: OsvAffectedVersions = {
+      ranges: [
+        { type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: "1.0-" }] },
+        { type: "ECOSYSTEM", events: [{ introduced: "2.0" }, { fixed: "2.5" }] }
+      ]
+    };
+    const r = isAffected("0.5", a, "Debian:11");
+    expect(r.affected).toBe(false);
+    expect(r.warnings.map((w) => w.input)).toEqual(["1.0-"]);
+    expect(isAffected("2.1", a, "Debian:11").affected).toBe(true);
+  });
+
+  it("warns about an ecosystem without a comparator and ignores GIT ranges", () => {
+    const r = isAffected("1.0", range("ECOSYSTEM", { introduced: "0" }), "Hackage");
+    expect([r.affected, r.warnings[0]?.code]).toEqual([false, "VERSION.UNSUPPORTED_ECOSYSTEM"]);
+    const git: OsvAffectedVersions = { ranges: [{ type: "GIT", repo: "https://example.invalid/r", events: [{ introduced: "0" }] }] };
+    expect(isAffected("1.0", git, "npm")).toEqual({ affected: false, fixed: undefined, warnings: [] });
+  });
+
+  it("affects nothing with no ranges and no versions", () => {
+    expect(isAffected("1.0", {}, "npm").affected).toBe(false);
+  });
+});
