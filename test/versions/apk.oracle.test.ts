@@ -5,7 +5,7 @@ import { sharedFixture } from "./oracle.js";
 
 /**
  * Debian has no apk-tools, so the oracle for Alpine, Wolfi and Chainguard is apk-tools' own unit
- * test data (`test/unit/version.data`, kept unchanged in ../shared/fixtures/versions/): every line
+ * test data (`test/unit/version.data`, kept unchanged in test/fixtures/versions/): every line
  * must hold, read exactly as apk-tools' `version_test.c` reads it.
  */
 const LESS = 1;

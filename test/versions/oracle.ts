@@ -6,9 +6,9 @@ import { fileURLToPath } from "node:url";
 /** The repository's root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** A file under the fixtures that sit beside the repository (`../shared/fixtures`). */
+/** A fixture kept in the repository (`test/fixtures/`), so a clean clone has it. */
 export function sharedFixture(path: string): string {
-  return join(repoRoot, "..", "shared", "fixtures", path);
+  return join(repoRoot, "test", "fixtures", path);
 }
 
 /** A recorded sample under `test/versions/samples/`. */

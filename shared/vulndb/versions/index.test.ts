@@ -105,7 +105,7 @@ describe("the registry", () => {
 
   it("covers the ecosystems the matcher needs, each an OSV ecosystem name", async () => {
     const { readFile } = await import("node:fs/promises");
-    const osv = JSON.parse(await readFile(new URL("../../../../shared/schemas/osv-ecosystems.json", import.meta.url), "utf8")) as Record<string, string>;
+    const osv = JSON.parse(await readFile(new URL("../../../test/fixtures/schemas/osv-ecosystems.json", import.meta.url), "utf8")) as Record<string, string>;
     expect(supportedEcosystems.filter((e) => !(e in osv))).toEqual([]);
     for (const e of ["Debian", "Ubuntu", "Alpine", "Wolfi", "Chainguard", "Red Hat", "Rocky Linux", "AlmaLinux", "SUSE", "Azure Linux", "Photon OS", "npm", "crates.io", "Go", "PyPI", "Maven", "RubyGems", "NuGet", "Packagist"]) {
       expect(supportedEcosystems).toContain(e);
