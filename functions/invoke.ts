@@ -95,19 +95,25 @@ export async function invokeQueue<S extends InvokeServices>(
       context.warn(`${fn.name}: attempt ${dequeueCount} of ${maxDequeueCount} failed: ${describeError(e)}`);
       throw e;
     }
-    const poison: PoisonMessage = {
-      poisoned: {
-        function: fn.name,
-        queue: fn.queueName,
-        dequeueCount,
-        at: now().toISOString(),
-        reason: { code: isScanhookError(e) ? e.code : "INTERNAL", message: describeError(e) }
-      },
-      message
-    };
     context.error(`${fn.name}: giving up after ${dequeueCount} attempts, to ${poisonQueueOf(fn.queueName)}: ${describeError(e)}`);
-    await services.queues.send(poisonQueueOf(fn.queueName), poison);
+    await sendToPoison(services.queues, fn, message, dequeueCount, { code: isScanhookError(e) ? e.code : "INTERNAL", message: describeError(e) }, now);
   }
+}
+
+/** Writes `message` with the reason to `<queue>-poison` (the host's own move carries no reason). */
+export async function sendToPoison(
+  queues: QueueSender,
+  fn: Pick<QueueFunction<never>, "name" | "queueName">,
+  message: unknown,
+  dequeueCount: number,
+  reason: { code: string; message: string },
+  now: () => Date = () => new Date()
+): Promise<void> {
+  const poison: PoisonMessage = {
+    poisoned: { function: fn.name, queue: fn.queueName, dequeueCount, at: now().toISOString(), reason },
+    message
+  };
+  await queues.send(poisonQueueOf(fn.queueName), poison);
 }
 
 export async function invokeTimer<S extends InvokeServices>(

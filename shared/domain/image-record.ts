@@ -172,6 +172,18 @@ export const CachedVerdictSchema = z.object({
 });
 export type CachedVerdict = z.infer<typeof CachedVerdictSchema>;
 
+/** What the manifest said, recorded once when it is first fetched (a digest's bytes never change). */
+export const ManifestFactsSchema = z.object({
+  /** Size of the manifest in bytes. */
+  size: z.int().nonnegative(),
+  configDigest: digest.optional(),
+  configMediaType: nonEmpty.optional(),
+  artifactType: nonEmpty.optional(),
+  layers: z.array(z.object({ digest, size: z.int().nonnegative(), mediaType: nonEmpty })),
+  fetchedAt: time
+});
+export type ManifestFactsRecord = z.infer<typeof ManifestFactsSchema>;
+
 export const ImageRecordSchema = z
   .object({
     /** The digest. Also the Cosmos DB partition key, so reading a verdict is a point read. */
@@ -183,6 +195,8 @@ export const ImageRecordSchema = z
     kind: ImageKindSchema.optional(),
     /** Why an artifact is not scanned (required when `kind` is `artifact`). */
     skipReason: nonEmpty.optional(),
+    /** Config and layers of an image (or artifact) manifest; unknown until the manifest is fetched. */
+    manifest: ManifestFactsSchema.optional(),
     locations: z.array(LocationSchema),
     /** `registry/repository` of every location, kept in step with `locations` for array-contains queries. */
     locationKeys: z.array(nonEmpty),
