@@ -1,5 +1,6 @@
 import type { FunctionDeclaration } from "./declaration.js";
 import { health } from "./health.js";
+import { scanRequests } from "./scan-requests.js";
 import type { Services } from "./services.js";
 import { webhookAcr } from "./webhook-acr.js";
 import { webhookDistribution } from "./webhook-distribution.js";
@@ -9,7 +10,7 @@ import { webhookEventGrid } from "./webhook-eventgrid.js";
  * Every function, once (DESIGN principle 7). Azure registration (`index.ts`) and the local host
  * both read this list; adding a function is one file and one line here.
  */
-export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health, webhookAcr, webhookEventGrid, webhookDistribution]);
+export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health, webhookAcr, webhookEventGrid, webhookDistribution, scanRequests]);
 
 function checkUnique<T extends { name: string }>(list: T[]): T[] {
   const seen = new Set<string>();

@@ -7,7 +7,13 @@ import { StorageQueueSender } from "../shared/queues/storage-queues.js";
 import { openStorageAccount, storageCredential, type StorageAccount } from "../shared/storage-account.js";
 import { openStore, type StoreOptions } from "../shared/store/open-store.js";
 import type { Store } from "../shared/store/port.js";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createRegistryClient } from "../shared/registry/index.js";
+import type { RegistryClient } from "../shared/registry/port.js";
+import type { Scanner } from "../shared/usecases/process-scan-request.js";
+import { PACKAGE_ROOT } from "../shared/version.js";
+import { parseQueueSettings } from "./host/host-json.js";
 import type { InvokeServices } from "./invoke.js";
 
 /**
@@ -21,6 +27,12 @@ export interface Services extends InvokeServices {
   readonly store: Store<ImageRecord>;
   readonly queues: QueueSender;
   readonly storage: StorageAccount;
+  /** Every registry in `REGISTRIES`, and only those. */
+  readonly registry: RegistryClient;
+  /** The indexer; undefined until one exists, and images wait in `queued`. */
+  readonly scanner: Scanner | undefined;
+  /** host.json's `maxDequeueCount`: a queue handler on this attempt is on its last. */
+  readonly maxDequeueCount: number;
   readonly startedAt: Date;
 }
 
@@ -42,6 +54,8 @@ export interface ServiceOverrides {
   /** The storage connection string (the local host's Azurite) when AzureWebJobsStorage is unset. */
   readonly storageConnectionString?: string;
   readonly keys?: KeySet;
+  /** Defaults to the package's host.json. */
+  readonly maxDequeueCount?: number;
 }
 
 export async function createServices(settings: Settings, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -53,6 +67,10 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
     store,
     queues: new StorageQueueSender(storage.queues),
     storage,
+    registry: createRegistryClient(settings.registries),
+    scanner: undefined,
+    maxDequeueCount:
+      overrides.maxDequeueCount ?? parseQueueSettings(JSON.parse(readFileSync(join(PACKAGE_ROOT, "host.json"), "utf8")) as unknown).maxDequeueCount,
     startedAt: new Date()
   };
 }

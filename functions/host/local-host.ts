@@ -12,6 +12,7 @@ import { InvocationContext } from "../azure-functions.js";
 import type { FunctionDeclaration, HttpFunction, QueueFunction, TimerFunction } from "../declaration.js";
 import { invokeHttp, invokeQueue, invokeTimer } from "../invoke.js";
 import { createServices, type Services } from "../services.js";
+import { resumeWaiting } from "../../shared/usecases/resume-waiting.js";
 import { startAzurite, type AzuriteHandle } from "./azurite.js";
 import { readQueueSettings, type QueueHostSettings } from "./host-json.js";
 import { compileRoute, startHttpServer, type MountedHttpFunction } from "./http-server.js";
@@ -104,9 +105,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
     const services = await createServices(
       { ...settings, SCANHOOK_DATA_DIR: dataDir, SQLITE_PATH: settings.SQLITE_PATH === undefined ? undefined : resolve(cwd, settings.SQLITE_PATH) },
-      { keys: keys.keys, ...(azurite === undefined ? {} : { storageConnectionString: azurite.connectionString }) }
+      {
+        keys: keys.keys,
+        maxDequeueCount: queueSettings.maxDequeueCount,
+        ...(azurite === undefined ? {} : { storageConnectionString: azurite.connectionString })
+      }
     );
-    cleanups.push(() => services.store.close());
+    cleanups.push(async () => {
+      services.registry.close();
+      await services.store.close();
+    });
 
     const disabled: string[] = [];
     const enabled = options.functions.filter((fn) => {
@@ -146,6 +154,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       timers.set(fn.name, scheduler);
       cleanups.push(() => scheduler.stop());
     }
+
+    // Nothing waits forever: records still queued (a request lost with a crash, or images recorded
+    // before a scanner existed) are asked for again.
+    const resumed = await resumeWaiting(
+      { images: services.store.images, queues: services.queues, now: () => new Date() },
+      { includeRecorded: services.scanner !== undefined }
+    );
+    if (resumed > 0) log.info(`asked again for ${resumed} queued record(s)`);
 
     const mountedHttp: MountedHttpFunction[] = http.map((fn) => ({
       fn,
