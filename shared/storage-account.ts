@@ -14,7 +14,14 @@ export interface StorageAccount {
   readonly description: string;
 }
 
-const USER_AGENT = { userAgentOptions: { userAgentPrefix: "scanhook" } };
+/**
+ * A webhook waits on the enqueue before it answers, and registries time out in tens of seconds:
+ * a few quick retries, then a 503 the registry retries itself (the SDK's default waits ~30 s).
+ */
+const USER_AGENT = {
+  userAgentOptions: { userAgentPrefix: "scanhook" },
+  retryOptions: { maxTries: 3, retryDelayInMs: 300, maxRetryDelayInMs: 2000, tryTimeoutInMs: 15_000 }
+};
 
 export function storageCredential(clientId: string | undefined): TokenCredential {
   return clientId === undefined ? new DefaultAzureCredential() : new ManagedIdentityCredential({ clientId });

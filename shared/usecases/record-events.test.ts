@@ -126,9 +126,9 @@ describe("recordEvents", () => {
     expect(queues.sent.length).toBeGreaterThanOrEqual(1);
   });
 
-  it("propagates a queue failure so the webhook answers 503, keeping the record for the retry", async () => {
+  it("propagates a queue failure (so the webhook answers 503) with nothing stored", async () => {
     queues.failing = true;
     await expect(recordEvents([event({ action: "push", digest: D1 })], deps())).rejects.toThrow("queue down");
-    expect((await store.images.get(D1))?.doc.scan.state).toBe("queued");
+    expect(await store.images.get(D1)).toBeUndefined();
   });
 });

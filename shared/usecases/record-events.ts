@@ -15,7 +15,9 @@ import { listImagesByLocation } from "../store/image-queries.js";
  * - a delete by digest removes that location (the record is marked deleted once none remain);
  *   a delete by tag removes the tag.
  * Every event is applied before the caller answers 2xx, so a 2xx means it is durable; a failure
- * propagates as 503 and the registry retries (each step is idempotent, so retries are safe).
+ * propagates as 503 and the registry retries (each step is idempotent, so retries are safe). Events
+ * are applied in order; a failure part-way leaves the earlier ones applied, which the retry of the
+ * whole delivery applies again without harm.
  */
 
 export interface RecordEventsDeps {
@@ -70,20 +72,11 @@ export async function recordEvents(events: readonly RegistryEvent[], deps: Recor
     }
     const digest = event.digest;
     if (digest === undefined) continue; // the schema makes push and pull carry one
-    let scan = false;
-    await deps.images.update(digest, (current) => {
-      scan = needsScan(current) && (event.action === "push" || current === undefined);
-      let next = current ?? newImageRecord(digest, deps.now());
-      if (next.deleted) next = { ...next, deleted: false, deletedAt: undefined };
-      return withLocation(next, {
-        registry: event.registry,
-        repository: event.repository,
-        ...(event.tag === undefined ? {} : { tag: event.tag }),
-        ...(event.action === "push" ? { pushedAt: new Date(event.time) } : { pulledAt: new Date(event.time) })
-      });
-    });
-    applied++;
-    if (scan) {
+    // Enqueue before writing: when the queue is down the event is refused (503) with nothing
+    // stored, and when the store is down after the enqueue, the retry only enqueues again (the
+    // consumer reads each digest once, and creates the record if it is missing).
+    const current = (await deps.images.get(digest))?.doc;
+    if (needsScan(current) && (event.action === "push" || current === undefined)) {
       await requestScan(deps, {
         kind: "index",
         digest,
@@ -95,6 +88,17 @@ export async function recordEvents(events: readonly RegistryEvent[], deps: Recor
       });
       scansRequested++;
     }
+    await deps.images.update(digest, (latest) => {
+      let next = latest ?? newImageRecord(digest, deps.now());
+      if (next.deleted) next = { ...next, deleted: false, deletedAt: undefined };
+      return withLocation(next, {
+        registry: event.registry,
+        repository: event.repository,
+        ...(event.tag === undefined ? {} : { tag: event.tag }),
+        ...(event.action === "push" ? { pushedAt: new Date(event.time) } : { pulledAt: new Date(event.time) })
+      });
+    });
+    applied++;
   }
   return { applied, scansRequested, ignored };
 }
