@@ -172,14 +172,13 @@ export class RegistryGuard {
   }
 
   /**
-   * For a `publicOnly` decision, checks the addresses the name resolves to (an IP literal is
-   * checked as it is) and returns them, so the caller connects to exactly what was checked.
-   * Refused means no request at all: `REGISTRY.NOT_ALLOWED`.
+   * The addresses to connect to for a decision: the name resolved once (an IP literal as it
+   * is), and for a `publicOnly` decision checked, so the caller connects to exactly what was
+   * checked. Refused means no request at all: `REGISTRY.NOT_ALLOWED`.
    */
-  async addressesFor(decision: GuardDecision): Promise<LookupAddress[] | undefined> {
+  async addressesFor(decision: GuardDecision): Promise<LookupAddress[]> {
     const hostname = decision.url.hostname.replace(/^\[|\]$/g, "");
     const literal = isIP(hostname);
-    if (!decision.publicOnly) return undefined;
     let addresses: LookupAddress[];
     if (literal !== 0) {
       addresses = [{ address: hostname, family: literal }];
@@ -193,6 +192,7 @@ export class RegistryGuard {
     if (addresses.length === 0) {
       throw new ScanhookError("REGISTRY.UNREACHABLE", `${hostname} has no address`, { meta: { host: hostname }, status: 502 });
     }
+    if (!decision.publicOnly) return addresses;
     const bad = addresses.find((a) => this.#isNonPublic(a.address));
     if (bad !== undefined) {
       throw notAllowed(decision.url, "realm or redirect", `${hostname} resolves to a non-public address (${bad.address}) and is not listed in REGISTRIES`);

@@ -146,7 +146,7 @@ export class RegistryTransport {
         headers: outgoing,
         agent: secure ? this.#https : this.#http,
         timeout: this.#timeoutInMs,
-        ...(addresses === undefined ? {} : { lookup: pinnedLookup(addresses) })
+        lookup: pinnedLookup(addresses)
       });
       const onAbort = (): void => {
         request.destroy(aborted(url));
