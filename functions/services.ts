@@ -1,7 +1,7 @@
 import type { Settings } from "../shared/config.js";
 import { loadProcessSettings } from "../shared/config.js";
 import type { ImageRecord } from "../shared/domain/image-record.js";
-import { keySetFrom, type KeySet } from "../shared/keys.js";
+import { keySetFrom, unresolvedKeyReferences, type KeySet } from "../shared/keys.js";
 import type { QueueSender } from "../shared/queues/queues.js";
 import { StorageQueueSender } from "../shared/queues/storage-queues.js";
 import { openStorageAccount, storageCredential, type StorageAccount } from "../shared/storage-account.js";
@@ -79,7 +79,13 @@ let shared: Promise<Services> | undefined;
 
 /** The process's services from its environment, built on first use (Azure Functions). */
 export function servicesFromEnvironment(): Promise<Services> {
-  shared ??= createServices(loadProcessSettings()).catch((e: unknown) => {
+  shared ??= (async () => {
+    const settings = loadProcessSettings();
+    const unresolved = unresolvedKeyReferences(settings);
+    // Those roles answer 503 AUTH.UNCONFIGURED until the reference resolves; say why once.
+    if (unresolved.length > 0) console.error(`Key Vault references not resolved (check the identity's access): ${unresolved.join(", ")}`);
+    return createServices(settings);
+  })().catch((e: unknown) => {
     shared = undefined;
     throw e;
   });

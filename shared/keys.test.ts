@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSettings } from "./config.js";
-import { checkKey, ensureLocalKeys, keySetFrom, matchesAny, readStoredKeys } from "./keys.js";
+import { checkKey, ensureLocalKeys, keySetFrom, matchesAny, readStoredKeys, unresolvedKeyReferences } from "./keys.js";
 
 const k = (c: string): string => c.repeat(32);
 
@@ -17,6 +17,15 @@ describe("keys", () => {
     expect(checkKey(keys, "webhook", k("a"))).toBe("wrong");
     expect(checkKey(keys, "webhook", undefined)).toBe("missing");
     expect(checkKey(keys, "admission", k("a"))).toBe("unconfigured");
+  });
+
+  it("never accepts an unresolved Key Vault reference as a key", () => {
+    const reference = "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/read-key/0123456789abcdef)";
+    const settings = loadSettings([{ READ_KEY: reference, ADMIN_KEY: k("a") }]);
+    const keys = keySetFrom(settings);
+    expect(keys.read).toEqual([]);
+    expect(checkKey(keys, "read", reference)).toBe("wrong");
+    expect(unresolvedKeyReferences(settings)).toEqual(["READ_KEY"]);
   });
 
   it("compares whole keys only", () => {

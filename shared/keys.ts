@@ -37,11 +37,28 @@ export type StoredKeys = Partial<Record<PrimaryKeyName, string>>;
 
 const ROLES: readonly SecretRole[] = ["webhook", "read", "admin", "admission"];
 
+/**
+ * When App Service cannot resolve a Key Vault reference it passes the reference text itself as
+ * the value: long, and public. It must never pass as a key.
+ */
+export function isUnresolvedKeyVaultReference(value: string): boolean {
+  return /^@Microsoft\.KeyVault\(/i.test(value.trim());
+}
+
+/** Settings whose value is an unresolved Key Vault reference (to log at start; the keys are not used). */
+export function unresolvedKeyReferences(settings: Settings): string[] {
+  return [...Object.values(PRIMARY), ...Object.values(NEXT)].filter((name) => {
+    const value = settings[name];
+    return typeof value === "string" && isUnresolvedKeyVaultReference(value);
+  });
+}
+
 /** The accepted keys per role: settings first, then keys stored by `npm start`. */
 export function keySetFrom(settings: Settings, stored: StoredKeys = {}): KeySet {
+  const usable = (k: string | undefined): k is string => typeof k === "string" && k.length > 0 && !isUnresolvedKeyVaultReference(k);
   const pick = (role: SecretRole): string[] => {
     const primary = settings[PRIMARY[role]] ?? stored[PRIMARY[role]];
-    return [primary, settings[NEXT[role]]].filter((k): k is string => typeof k === "string" && k.length > 0);
+    return [primary, settings[NEXT[role]]].filter(usable);
   };
   return { webhook: pick("webhook"), read: pick("read"), admin: pick("admin"), admission: pick("admission") };
 }

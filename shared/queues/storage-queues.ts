@@ -1,6 +1,6 @@
 import type { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { describeError, ScanhookError } from "../domain/errors.js";
-import type { QueueSender, Reachability, SendOptions } from "./queues.js";
+import { QUEUES, type QueueSender, type Reachability, type SendOptions } from "./queues.js";
 
 /**
  * Azure Storage queues (Azurite locally). Messages are JSON, base64-encoded: host.json sets
@@ -49,9 +49,13 @@ export class StorageQueueSender implements QueueSender {
     }
   }
 
+  /**
+   * Reads one queue's properties: that needs only `queues/read`, which Storage Queue Data
+   * Contributor grants (the service's properties need more). A missing queue still answered.
+   */
   async ping(): Promise<Reachability> {
     try {
-      await this.service.getProperties({ abortSignal: AbortSignal.timeout(5000) });
+      await this.service.getQueueClient(QUEUES.scanRequests).exists({ abortSignal: AbortSignal.timeout(5000) });
       return { ok: true };
     } catch (e) {
       return { ok: false, error: describeError(e) };
