@@ -126,7 +126,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     await writeFile(configPath, stringify(config));
     const logPath = join(dir, `registry-${attempt}.log`);
     const fd = openSync(logPath, "w");
-    const child = spawn("docker-registry", ["serve", configPath], { stdio: ["ignore", fd, fd] });
+    // setpriv (util-linux, always installed on Debian) makes the kernel kill the registry when the
+    // test process dies, even by a signal that skips the exit handler below.
+    const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", "docker-registry", "serve", configPath], { stdio: ["ignore", fd, fd] });
     closeSync(fd);
     running.add(child);
     child.once("exit", () => running.delete(child));

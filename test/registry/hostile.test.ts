@@ -1,4 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Digest } from "../../shared/domain/digest.js";
 import type { RegistryConfig } from "../../shared/domain/registries.js";
@@ -87,7 +88,7 @@ describe("hostile registries on fake servers", () => {
   let redirectTo = "";
 
   beforeAll(async () => {
-    const serveBlob = (_req: unknown, res: import("node:http").ServerResponse): void => {
+    const serveBlob = (_req: unknown, res: ServerResponse): void => {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(layer.size) }).end(layer.bytes);
     };
     storage = await startRecordingServer(serveBlob);
