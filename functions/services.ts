@@ -9,6 +9,8 @@ import { openStore, type StoreOptions } from "../shared/store/open-store.js";
 import type { Store } from "../shared/store/port.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { AzureBlobStore } from "../shared/blobs/azure-blobs.js";
+import type { BlobStore } from "../shared/blobs/blobs.js";
 import { createRegistryClient } from "../shared/registry/index.js";
 import type { RegistryClient } from "../shared/registry/port.js";
 import type { Scanner } from "../shared/usecases/process-scan-request.js";
@@ -27,6 +29,8 @@ export interface Services extends InvokeServices {
   readonly store: Store<ImageRecord>;
   readonly queues: QueueSender;
   readonly storage: StorageAccount;
+  /** SBOMs, reports, the per-layer cache and the vulnerability DB. */
+  readonly blobs: BlobStore;
   /** Every registry in `REGISTRIES`, and only those. */
   readonly registry: RegistryClient;
   /** The indexer; undefined until one exists, and images wait in `queued`. */
@@ -67,6 +71,7 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
     store,
     queues: new StorageQueueSender(storage.queues),
     storage,
+    blobs: new AzureBlobStore(storage.blobs),
     registry: createRegistryClient(settings.registries),
     scanner: undefined,
     maxDequeueCount:
