@@ -59,7 +59,11 @@ function parseOne(header: string): Challenge[] {
         i++;
         value = v;
       } else {
-        value = token();
+        // Unquoted: up to the next comma or blank, more lenient than RFC 7235's token (a scope
+        // like `repository:a/b:pull` holds ':' and '/').
+        const startValue = i;
+        while (i < header.length && header[i] !== "," && header[i] !== " " && header[i] !== "\t") i++;
+        value = i > startValue ? header.slice(startValue, i) : undefined;
       }
       if (value === undefined) break;
       current.params[name.toLowerCase()] = value;

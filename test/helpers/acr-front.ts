@@ -171,7 +171,7 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
       const after = last === null ? all : all.filter((t) => t > last);
       const page = after.slice(0, n);
       const attributes = (await Promise.all(page.map((t) => tagAttributes(name, t)))).filter((a) => a !== undefined);
-      const more = after.length > page.length ? { link: `</acr/v1/${encodeURIComponent(name)}/_tags?last=${encodeURIComponent(page[page.length - 1] ?? "")}&n=${n}>; rel="next"` } : {};
+      const more: Record<string, string> = after.length > page.length ? { link: `</acr/v1/${encodeURIComponent(name)}/_tags?last=${encodeURIComponent(page[page.length - 1] ?? "")}&n=${n}>; rel="next"` } : {};
       json(res, 200, { registry: host, imageName: name, tags: attributes }, more);
       return;
     }
