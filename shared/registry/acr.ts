@@ -199,7 +199,9 @@ export function toScanhookError(e: unknown, what: string, registry: RegistryConf
     if (status === undefined) return new ScanhookError("REGISTRY.UNREACHABLE", `${what}: ${e.message}`, { meta: withStatus, status: 503 });
     return new ScanhookError(status === 429 || status >= 500 ? "REGISTRY.UNREACHABLE" : "REGISTRY.INVALID_RESPONSE", `${what}: HTTP ${status}`, { meta: withStatus, status: 503 });
   }
-  // The SDK's own exchange failures are plain Errors ("Failed to exchange …").
+  // The SDK's own exchange failures are plain Errors ("Failed to exchange …", "Failed to
+  // retrieve 'scope' from challenge"); anything else is reported as the registry failing.
   const message = e instanceof Error ? e.message : String(e);
-  return new ScanhookError("REGISTRY.UNAUTHORIZED", `${what}: ${message}`, { meta, status: 502 });
+  const auth = /exchange|token|challenge|JWT/i.test(message);
+  return new ScanhookError(auth ? "REGISTRY.UNAUTHORIZED" : "REGISTRY.UNREACHABLE", `${what}: ${message}`, { meta, status: auth ? 502 : 503 });
 }

@@ -19,7 +19,7 @@ import {
   type RequestOptions,
   type TagRef
 } from "./port.js";
-import type { TokenSource } from "./tokens.js";
+import type { TokenRequest, TokenSource } from "./tokens.js";
 import { readBounded, type RegistryResponse, type RegistryTransport } from "./transport.js";
 import type { TtlCache } from "./ttl-cache.js";
 import { digestOf, verifyBytes, verifyingStream } from "./verify.js";
@@ -63,6 +63,7 @@ export class OciRegistry {
   readonly #base: URL;
   /** What the registry asked for last time, so later requests authenticate up front. */
   #auth: Auth = { kind: "none" };
+  readonly #inFlight = new Map<string, Promise<void>>();
 
   constructor(deps: OciRegistryDeps) {
     this.#deps = deps;
@@ -218,9 +219,13 @@ export class OciRegistry {
         }
         response.body.resume();
         this.#auth = { kind: "bearer", realm, service: bearer.params.service };
-        const wanted = bearer.params.scope ?? scope;
-        const issued = await this.#deps.tokens.fetchToken({ realm, service: bearer.params.service, scope: wanted }, signal);
-        this.#deps.tokenCache.set(this.#tokenKey(scope), issued.token, issued.ttlInMs);
+        const key = this.#tokenKey(scope);
+        const cached = this.#deps.tokenCache.get(key);
+        // A token that arrived while this request was out (another request fetched it) is tried
+        // before asking the token server again.
+        if (cached === undefined || authorization === `Bearer ${cached}`) {
+          await this.#fetchToken({ realm, service: bearer.params.service, scope: bearer.params.scope ?? scope }, key, signal);
+        }
         continue;
       }
       if (basic !== undefined && this.registry.credential.type !== "none" && this.#auth.kind !== "basic") {
@@ -230,6 +235,22 @@ export class OciRegistry {
       }
       return response;
     }
+  }
+
+  /**
+   * One token request per key at a time: a burst of first requests (a webhook storm) waits for
+   * the same answer instead of asking the token server once each.
+   */
+  async #fetchToken(request: TokenRequest, key: string, signal: RequestOptions["abortSignal"]): Promise<void> {
+    let pending = this.#inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.#deps.tokens
+        .fetchToken(request, signal)
+        .then((issued) => this.#deps.tokenCache.set(key, issued.token, issued.ttlInMs))
+        .finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, pending);
+    }
+    await pending;
   }
 
   #tokenKey(scope: string): string {

@@ -6,6 +6,7 @@ import type { RegistryClient } from "../../shared/registry/port.js";
 import { USER_AGENT } from "../../shared/version.js";
 import { buildImage, buildIndex, pushImage, pushIndex, pushManifest, type BuiltImage } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 import { errorCode, eventually, readAll, startRecordingServer, type RecordingServer } from "./support.js";
 
 describe("OCI adapter against docker-registry, anonymous", () => {
@@ -94,5 +95,72 @@ describe("OCI adapter against docker-registry, anonymous", () => {
       receiver.requests.flatMap((r) => (JSON.parse(r.body) as { events: Array<{ action: string; request: { useragent: string } }> }).events).filter((e) => e.action === "pull");
     await eventually(() => pulls().length > 0);
     expect(pulls().every((e) => e.request.useragent === USER_AGENT)).toBe(true);
+  });
+});
+
+describe("OCI adapter: tag cache, concurrency and aborts", () => {
+  let registry: TestRegistry;
+  let tokens: TokenServer;
+  let now = 0;
+
+  beforeAll(async () => {
+    tokens = await startTokenServer({ anonymousPull: true });
+    registry = await startRegistry({ token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: tokens.signingCertPath } });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await tokens?.stop();
+  });
+
+  const push = (image: BuiltImage, tag: string): Promise<void> =>
+    pushImage(registry.url, "moving", image, { tag, headers: { authorization: `Bearer ${tokens.issue("pusher", ["repository:moving:push,pull"])}` } });
+  const registries = (): RegistryConfig[] => [
+    { host: registry.host, kind: "oci", plainHttp: true, credential: { type: "none" } },
+    { host: tokens.host, kind: "oci", plainHttp: true, credential: { type: "none" } }
+  ];
+
+  it("a resolved tag is reused for the TTL, then asked again (a tag moves)", async () => {
+    const first = buildImage({ layers: [{ "v": "1\n" }] });
+    const second = buildImage({ layers: [{ "v": "2\n" }] });
+    await push(first, "latest");
+    const client = createRegistryClient(registries(), { now: () => now, tagCacheTtlInMs: 30_000 });
+    try {
+      expect(await client.resolveTag({ host: registry.host, repository: "moving", tag: "latest" })).toBe(first.manifest.digest);
+      await push(second, "latest");
+      now += 29_999;
+      expect(await client.resolveTag({ host: registry.host, repository: "moving", tag: "latest" })).toBe(first.manifest.digest);
+      expect(await client.resolveTag({ host: registry.host, repository: "moving", tag: "latest" }, { fresh: true })).toBe(second.manifest.digest);
+      await push(first, "latest");
+      now += 30_000;
+      expect(await client.resolveTag({ host: registry.host, repository: "moving", tag: "latest" })).toBe(first.manifest.digest);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a burst of first requests shares one token request", async () => {
+    const image = buildImage({ layers: [{ "burst": "b\n" }] });
+    await push(image, "burst");
+    const client = createRegistryClient(registries());
+    try {
+      tokens.requests.length = 0;
+      const all = await Promise.all(Array.from({ length: 20 }, () => client.getManifest({ host: registry.host, repository: "moving", reference: "burst" })));
+      expect(new Set(all.map((m) => m.digest))).toEqual(new Set([image.manifest.digest]));
+      expect(tokens.requests).toHaveLength(1);
+      expect(tokens.requests[0]?.withCredential).toBe(false);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("an aborted request fails with REGISTRY.ABORTED", async () => {
+    const client = createRegistryClient(registries());
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      expect(await errorCode(() => client.getManifest({ host: registry.host, repository: "moving", reference: "burst" }, { abortSignal: controller.signal }))).toBe("REGISTRY.ABORTED");
+    } finally {
+      client.close();
+    }
   });
 });
