@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -312,5 +312,76 @@ describe("the same push through ACR webhook, Event Grid and CloudEvents shapes",
     expect(r.status).toBe(200);
     expect(await eventually(async () => (await record(host, built.manifest.digest))?.kind === "image", 30_000)).toBe(true);
     expect((await record(host, built.manifest.digest))?.locations.map((l) => [l.repository, l.tags])).toEqual([[repository, ["v1"]]]);
+  });
+});
+
+describe("a scan request that keeps failing", () => {
+  const dir = mkdtempSync(join(tmpdir(), "scanhook-failing-"));
+  let registry: TestRegistry;
+  let host: LocalHost;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    const hostJson = join(dir, "host.json");
+    writeFileSync(
+      hostJson,
+      JSON.stringify({ version: "2.0", extensions: { queues: { maxPollingInterval: "00:00:00.200", visibilityTimeout: "00:00:01", maxDequeueCount: 2 } } })
+    );
+    host = await startLocalHost({
+      settings: loadSettings([
+        {
+          PORT: String(await freePort()),
+          AZURITE_BLOB_PORT: String(await freePort()),
+          AZURITE_QUEUE_PORT: String(await freePort()),
+          SCANHOOK_DATA_DIR: join(dir, "data"),
+          REGISTRIES: `http://${registry.host}`,
+          WEBHOOK_KEY,
+          READ_KEY
+        }
+      ]),
+      functions: FUNCTIONS,
+      log: quiet,
+      hostJsonPath: hostJson
+    });
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    await registry?.stop();
+    await killAzuritesUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is poisoned with the reason on its last attempt, and the record says failed with the cause", async () => {
+    // Announced, but never pushed: the registry answers 404 for its manifest on every attempt.
+    const missing = `sha256:${"9".repeat(64)}` as Digest;
+    const r = await fetch(`${host.url}api/webhooks/distribution`, {
+      method: "POST",
+      headers: { "x-functions-key": WEBHOOK_KEY, "content-type": "application/vnd.docker.distribution.events.v1+json" },
+      body: JSON.stringify({
+        events: [
+          {
+            id: "missing-1",
+            timestamp: "2026-11-23T10:00:00.000Z",
+            action: "push",
+            target: { mediaType: "application/vnd.oci.image.manifest.v1+json", size: 100, digest: missing, repository: "team/ghost", tag: "v1" },
+            request: { id: "r-missing", host: registry.host, method: "PUT", useragent: "test/1.0" }
+          }
+        ]
+      })
+    });
+    expect(r.status).toBe(200);
+    expect(await eventually(async () => (await record(host, missing))?.scan.state === "failed", 30_000)).toBe(true);
+    const failed = await record(host, missing);
+    expect(failed?.scan.lastError?.code).toBe("REGISTRY.NOT_FOUND");
+    expect(failed?.scan.attempts).toBe(2);
+    expect(failed?.scan.lease).toBeUndefined();
+    const poison = host.services.storage.queues.getQueueClient("scan-requests-poison");
+    const peeked = await poison.peekMessages({ numberOfMessages: 1 });
+    const text = peeked.peekedMessageItems[0]?.messageText ?? "";
+    const message = JSON.parse(Buffer.from(text, "base64").toString("utf8")) as { poisoned: { reason: { code: string }; dequeueCount: number }; message: { digest: string } };
+    expect(message.poisoned.reason.code).toBe("REGISTRY.NOT_FOUND");
+    expect(message.poisoned.dequeueCount).toBe(2);
+    expect(message.message.digest).toBe(missing);
   });
 });
