@@ -47,8 +47,6 @@ export interface RegistryResponse {
   readonly headers: IncomingHttpHeaders;
   /** Where the response came from after redirects. */
   readonly url: URL;
-  /** Whether the request that got this response carried the credential. */
-  readonly credentialSent: boolean;
   readonly body: Readable;
 }
 
@@ -130,7 +128,6 @@ export class RegistryTransport {
   ): Promise<RegistryResponse> {
     const addresses = await this.#guard.addressesFor(decision);
     const url = decision.url;
-    const credentialSent = Object.keys(headers).some((h) => h.toLowerCase() === "authorization");
     const outgoing: Record<string, string> = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== "user-agent"));
     outgoing["user-agent"] = userAgent(headers);
     if (options.body !== undefined) outgoing["content-length"] = String(Buffer.byteLength(options.body));
@@ -164,7 +161,7 @@ export class RegistryTransport {
         // Query strings are never logged: a redirect to blob storage carries a SAS token there.
         this.#logger?.debug(`${method} ${url.origin}${url.pathname} -> ${res.statusCode ?? 0} (${Date.now() - started} ms)`);
         res.on("close", cleanup);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, url, credentialSent, body: res });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
       });
       request.end(options.body);
     });
@@ -225,11 +222,6 @@ export async function readBounded(response: RegistryResponse, limit: number, wha
     chunks.push(b);
   }
   return Buffer.concat(chunks);
-}
-
-/** Discards a body without reading more than `limit` bytes of it. */
-export function discard(response: RegistryResponse): void {
-  response.body.destroy();
 }
 
 /** A pass-through that errors with REGISTRY.TOO_LARGE once more than `limit` bytes went by. */
