@@ -4,14 +4,14 @@ import type { ImageRecord } from "../shared/domain/image-record.js";
 import { keySetFrom, unresolvedKeyReferences, type KeySet } from "../shared/keys.js";
 import type { QueueSender } from "../shared/queues/queues.js";
 import { StorageQueueSender } from "../shared/queues/storage-queues.js";
-import { openStorageAccount, storageCredential, type StorageAccount } from "../shared/storage-account.js";
+import { openStorageAccount, azureCredential, type StorageAccount } from "../shared/storage-account.js";
 import { openStore, type StoreOptions } from "../shared/store/open-store.js";
 import type { Store } from "../shared/store/port.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AzureBlobStore } from "../shared/blobs/azure-blobs.js";
 import type { BlobStore } from "../shared/blobs/blobs.js";
-import { createRegistryClient } from "../shared/registry/index.js";
+import { createKeyVaultSecretReader, createRegistryClient } from "../shared/registry/index.js";
 import type { RegistryClient } from "../shared/registry/port.js";
 import type { Scanner } from "../shared/usecases/process-scan-request.js";
 import { PACKAGE_ROOT } from "../shared/version.js";
@@ -46,7 +46,7 @@ export function storeOptionsFrom(settings: Settings): StoreOptions {
     return {
       kind: "cosmos",
       endpoint: settings.COSMOS_ENDPOINT,
-      ...(settings.COSMOS_KEY === undefined ? { credential: storageCredential(settings.AZURE_CLIENT_ID) } : { key: settings.COSMOS_KEY }),
+      ...(settings.COSMOS_KEY === undefined ? { credential: azureCredential(settings.AZURE_CLIENT_ID) } : { key: settings.COSMOS_KEY }),
       databaseId: settings.COSMOS_DATABASE,
       createIfMissing: settings.COSMOS_CREATE_IF_MISSING
     };
@@ -72,7 +72,12 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
     queues: new StorageQueueSender(storage.queues),
     storage,
     blobs: new AzureBlobStore(storage.blobs),
-    registry: createRegistryClient(settings.registries),
+    registry: createRegistryClient(settings.registries, {
+      limits: { manifestMaxBytes: settings.MANIFEST_MAX_BYTES },
+      // An entry's own clientId picks a user-assigned identity; else the app's identity.
+      tokenCredentialFor: (r) => azureCredential((r.credential.type === "managed-identity" ? r.credential.clientId : undefined) ?? settings.AZURE_CLIENT_ID),
+      credentials: { secretReader: createKeyVaultSecretReader(azureCredential(settings.AZURE_CLIENT_ID)) }
+    }),
     scanner: undefined,
     maxDequeueCount:
       overrides.maxDequeueCount ?? parseQueueSettings(JSON.parse(readFileSync(join(PACKAGE_ROOT, "host.json"), "utf8")) as unknown).maxDequeueCount,

@@ -255,6 +255,7 @@ var scanhookAppSettings = {
   // The identity scanhook's own SDK clients (Cosmos DB, registries) use.
   AZURE_CLIENT_ID: identity.outputs.clientId
   HTTP_MAX_BODY_BYTES: string(httpMaxBodyBytes)
+  MANIFEST_MAX_BYTES: '4194304'
   REGISTRIES: registries
 }
 

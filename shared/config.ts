@@ -73,6 +73,9 @@ export const SETTINGS = {
   }),
   AZURE_CLIENT_ID: spec(optionalText, "Client id of the user-assigned managed identity used for Cosmos DB and registries."),
   HTTP_MAX_BODY_BYTES: spec(positiveInt, "Largest request body any endpoint accepts; larger ones get 413.", { default: "1048576" }),
+  MANIFEST_MAX_BYTES: spec(positiveInt, "Largest manifest or index scanhook reads from a registry (the OCI spec and ACR allow 4 MiB).", {
+    default: "4194304"
+  }),
   REGISTRIES: spec(z.string(), "Registries scanhook accepts events from and will contact: `host[,host…]` or JSON (see README).", {
     default: ""
   }),

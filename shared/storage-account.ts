@@ -23,7 +23,11 @@ const USER_AGENT = {
   retryOptions: { maxTries: 3, retryDelayInMs: 300, maxRetryDelayInMs: 2000, tryTimeoutInMs: 15_000 }
 };
 
-export function storageCredential(clientId: string | undefined): TokenCredential {
+/**
+ * The Entra ID credential scanhook's own clients use: a user-assigned managed identity when a
+ * client id is given (Azure), else the default chain (a developer's `az login` locally).
+ */
+export function azureCredential(clientId: string | undefined): TokenCredential {
   return clientId === undefined ? new DefaultAzureCredential() : new ManagedIdentityCredential({ clientId });
 }
 
@@ -38,7 +42,7 @@ export function openStorageAccount(settings: Settings, connectionString = settin
   }
   const account = settings.AzureWebJobsStorage__accountName;
   if (account !== undefined) {
-    const credential = storageCredential(settings.AzureWebJobsStorage__clientId);
+    const credential = azureCredential(settings.AzureWebJobsStorage__clientId);
     return {
       queues: new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential, USER_AGENT),
       blobs: new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential, USER_AGENT),
