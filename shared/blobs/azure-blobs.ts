@@ -2,24 +2,19 @@ import { Readable } from "node:stream";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { RestError } from "@azure/storage-blob";
 import { describeError } from "../domain/errors.js";
+import { OncePerKey } from "../once.js";
 import type { Reachability } from "../queues/queues.js";
 import { checkBlobName, type BlobStore, type PutBlobOptions } from "./blobs.js";
 
 /** Azure Blob Storage (Azurite locally). Containers are created on first use. */
 export class AzureBlobStore implements BlobStore {
-  private readonly created = new Map<string, Promise<unknown>>();
+  private readonly created = new OncePerKey();
 
   constructor(private readonly service: BlobServiceClient) {}
 
   private async container(name: string): Promise<ContainerClient> {
     const client = this.service.getContainerClient(name);
-    let creating = this.created.get(name);
-    if (creating === undefined) {
-      creating = client.createIfNotExists();
-      this.created.set(name, creating);
-      creating.catch(() => this.created.delete(name));
-    }
-    await creating;
+    await this.created.run(name, () => client.createIfNotExists());
     return client;
   }
 

@@ -1,5 +1,6 @@
 import type { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { describeError, ScanhookError } from "../domain/errors.js";
+import { OncePerKey } from "../once.js";
 import { QUEUES, type QueueSender, type Reachability, type SendOptions } from "./queues.js";
 
 /**
@@ -20,19 +21,13 @@ export function encodeMessage(body: unknown): string {
 }
 
 export class StorageQueueSender implements QueueSender {
-  private readonly created = new Map<string, Promise<unknown>>();
+  private readonly created = new OncePerKey();
 
   constructor(private readonly service: QueueServiceClient) {}
 
   private async queue(name: string): Promise<QueueClient> {
     const client = this.service.getQueueClient(name);
-    let creating = this.created.get(name);
-    if (creating === undefined) {
-      creating = client.createIfNotExists();
-      this.created.set(name, creating);
-      creating.catch(() => this.created.delete(name));
-    }
-    await creating;
+    await this.created.run(name, () => client.createIfNotExists());
     return client;
   }
 

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -11,6 +11,7 @@ import type { Digest } from "../../shared/domain/digest.js";
 import type { ImageRecord } from "../../shared/domain/image-record.js";
 import { createLogger } from "../../shared/log.js";
 import { buildImage, buildIndex, pushImage, writeOciLayout, type BuiltImage } from "../helpers/images.js";
+import { startTestHost, type TestHost } from "../helpers/host.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { eventually, freePort, killAzuritesUnder } from "../host/azurite-helpers.js";
 
@@ -248,35 +249,18 @@ describe("a host killed between accept and consume", () => {
 });
 
 describe("the same push through ACR webhook, Event Grid and CloudEvents shapes", () => {
-  const dir = mkdtempSync(join(tmpdir(), "scanhook-shapes-"));
   let registry: TestRegistry;
-  let host: LocalHost;
+  let t: TestHost;
   const example = (name: string) => JSON.parse(readFileSync(new URL(`../../shared/events/examples/${name}`, import.meta.url), "utf8")) as unknown;
 
   beforeAll(async () => {
     registry = await startRegistry();
-    host = await startLocalHost({
-      settings: loadSettings([
-        {
-          PORT: String(await freePort()),
-          AZURITE_BLOB_PORT: String(await freePort()),
-          AZURITE_QUEUE_PORT: String(await freePort()),
-          SCANHOOK_DATA_DIR: join(dir, "data"),
-          REGISTRIES: `http://${registry.host}`,
-          WEBHOOK_KEY,
-          READ_KEY
-        }
-      ]),
-      functions: FUNCTIONS,
-      log: quiet
-    });
+    t = await startTestHost({ settings: { REGISTRIES: `http://${registry.host}` } });
   });
 
   afterAll(async () => {
-    await host?.stop();
+    await t?.stop();
     await registry?.stop();
-    await killAzuritesUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The example's target and request host pointed at an image really in the test registry. */
@@ -304,60 +288,40 @@ describe("the same push through ACR webhook, Event Grid and CloudEvents shapes",
     const built = buildImage({ layers: [{ [`shape-${name}`]: name }] });
     await pushImage(registry.url, repository, built, { tag: "v1" });
     const path = file.startsWith("acr") ? "api/webhooks/acr" : "api/webhooks/eventgrid";
-    const r = await fetch(`${host.url}${path}`, {
+    const r = await fetch(`${t.host.url}${path}`, {
       method: "POST",
       body: JSON.stringify(shape(example(file), built, repository)),
-      headers: { "x-functions-key": WEBHOOK_KEY, "content-type": contentType }
+      headers: { "x-functions-key": t.webhookKey, "content-type": contentType }
     });
     expect(r.status).toBe(200);
-    expect(await eventually(async () => (await record(host, built.manifest.digest))?.kind === "image", 30_000)).toBe(true);
-    expect((await record(host, built.manifest.digest))?.locations.map((l) => [l.repository, l.tags])).toEqual([[repository, ["v1"]]]);
+    expect(await eventually(async () => (await record(t.host, built.manifest.digest))?.kind === "image", 30_000)).toBe(true);
+    expect((await record(t.host, built.manifest.digest))?.locations.map((l) => [l.repository, l.tags])).toEqual([[repository, ["v1"]]]);
   });
 });
 
 describe("a scan request that keeps failing", () => {
-  const dir = mkdtempSync(join(tmpdir(), "scanhook-failing-"));
   let registry: TestRegistry;
-  let host: LocalHost;
+  let t: TestHost;
 
   beforeAll(async () => {
     registry = await startRegistry();
-    const hostJson = join(dir, "host.json");
-    writeFileSync(
-      hostJson,
-      JSON.stringify({ version: "2.0", extensions: { queues: { maxPollingInterval: "00:00:00.200", visibilityTimeout: "00:00:01", maxDequeueCount: 2 } } })
-    );
-    host = await startLocalHost({
-      settings: loadSettings([
-        {
-          PORT: String(await freePort()),
-          AZURITE_BLOB_PORT: String(await freePort()),
-          AZURITE_QUEUE_PORT: String(await freePort()),
-          SCANHOOK_DATA_DIR: join(dir, "data"),
-          REGISTRIES: `http://${registry.host}`,
-          WEBHOOK_KEY,
-          READ_KEY
-        }
-      ]),
-      functions: FUNCTIONS,
-      log: quiet,
-      hostJsonPath: hostJson
+    t = await startTestHost({
+      settings: { REGISTRIES: `http://${registry.host}` },
+      hostJson: { version: "2.0", extensions: { queues: { maxPollingInterval: "00:00:00.200", visibilityTimeout: "00:00:01", maxDequeueCount: 2 } } }
     });
   });
 
   afterAll(async () => {
-    await host?.stop();
+    await t?.stop();
     await registry?.stop();
-    await killAzuritesUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("is poisoned with the reason on its last attempt, and the record says failed with the cause", async () => {
     // Announced, but never pushed: the registry answers 404 for its manifest on every attempt.
     const missing = `sha256:${"9".repeat(64)}` as Digest;
-    const r = await fetch(`${host.url}api/webhooks/distribution`, {
+    const r = await fetch(`${t.host.url}api/webhooks/distribution`, {
       method: "POST",
-      headers: { "x-functions-key": WEBHOOK_KEY, "content-type": "application/vnd.docker.distribution.events.v1+json" },
+      headers: { "x-functions-key": t.webhookKey, "content-type": "application/vnd.docker.distribution.events.v1+json" },
       body: JSON.stringify({
         events: [
           {
@@ -371,12 +335,12 @@ describe("a scan request that keeps failing", () => {
       })
     });
     expect(r.status).toBe(200);
-    expect(await eventually(async () => (await record(host, missing))?.scan.state === "failed", 30_000)).toBe(true);
-    const failed = await record(host, missing);
+    expect(await eventually(async () => (await record(t.host, missing))?.scan.state === "failed", 30_000)).toBe(true);
+    const failed = await record(t.host, missing);
     expect(failed?.scan.lastError?.code).toBe("REGISTRY.NOT_FOUND");
     expect(failed?.scan.attempts).toBe(2);
     expect(failed?.scan.lease).toBeUndefined();
-    const poison = host.services.storage.queues.getQueueClient("scan-requests-poison");
+    const poison = t.host.services.storage.queues.getQueueClient("scan-requests-poison");
     const peeked = await poison.peekMessages({ numberOfMessages: 1 });
     const text = peeked.peekedMessageItems[0]?.messageText ?? "";
     const message = JSON.parse(Buffer.from(text, "base64").toString("utf8")) as { poisoned: { reason: { code: string }; dequeueCount: number }; message: { digest: string } };
