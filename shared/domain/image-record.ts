@@ -111,7 +111,11 @@ export const FindingSchema = z.object({
   ecosystem: nonEmpty,
   /** Source package for distribution packages (Debian `Source:`, RPM source RPM): Grype-style indirect matches. */
   sourcePackage: nonEmpty.optional(),
-  fixedVersion: nonEmpty.optional()
+  fixedVersion: nonEmpty.optional(),
+  /** Where `severity` came from: `cvss_v3:<id>`, `rating:<id>`, `alias:<method>:<id>` or `none`. */
+  severitySource: nonEmpty.optional(),
+  /** Diff id of the layer that introduced the package, when the SBOM says. */
+  layer: digest.optional()
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -119,7 +123,9 @@ export type Finding = z.infer<typeof FindingSchema>;
 export const CoverageGapSchema = z.object({
   /** e.g. `distro-unknown`, `distro-eol`, `ecosystem-no-data`, `binary-unreadable`. */
   kind: nonEmpty,
-  detail: z.string()
+  detail: z.string(),
+  /** How many packages (or files) the gap covers, when it is about a number of them. */
+  count: z.int().nonnegative().optional()
 });
 export type CoverageGap = z.infer<typeof CoverageGapSchema>;
 
@@ -164,8 +170,11 @@ export const CachedVerdictSchema = z.object({
   overall: VerdictSchema,
   locations: z.array(LocationVerdictSchema),
   policyVersion: nonEmpty,
-  /** The match it used: the result's `dbVersion` and `matchedAt`. */
-  match: z.object({ dbVersion: nonEmpty, matchedAt: time }),
+  /**
+   * The match it used: the result's `dbVersion` and `matchedAt`. Absent when there is no result
+   * (a failed or timed-out first scan, judged by the policy's answer for those).
+   */
+  match: z.object({ dbVersion: nonEmpty, matchedAt: time }).optional(),
   computedAt: time,
   /** Absent: valid until the policy or the match changes. */
   validUntil: time.optional()
