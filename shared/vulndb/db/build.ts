@@ -1,0 +1,230 @@
+/**
+ * Builds (or incrementally updates) the compiled DB (`format.ts`) from OSV sources. Every record
+ * is validated (`osv.ts`); a bad one is skipped and counted, never a failed build. A withdrawn
+ * record is dropped (and removes an older copy of itself). The same id from two sources keeps the
+ * newest `modified`. The file is written under a temporary name and renamed into place, so a
+ * reader never sees half a DB.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { parseOsvText, type OsvRecord } from "../osv.js";
+import { normalizeName } from "../names.js";
+import type { RawRecord } from "../sources.js";
+import { DB_FORMAT, INDEX_SQL, SCHEMA_SQL, type SourceInfo } from "./format.js";
+import { readDbInfo } from "./reader.js";
+
+export interface OsvInput {
+  /** Stable name, the key of its watermark: `osv:Debian`, `osv-dir:/path`, `npm-bulk`. */
+  readonly name: string;
+  readonly kind: string;
+  readonly location: string;
+  readonly records: AsyncIterable<RawRecord>;
+}
+
+export interface BuildWarning {
+  readonly source: string;
+  readonly origin: string;
+  readonly reason: string;
+}
+
+export interface BuildOptions {
+  readonly out: string;
+  readonly inputs: readonly OsvInput[];
+  /** An existing DB to start from (`db update`); may equal `out`. */
+  readonly base?: string;
+  /** Red Hat content set → CPEs; undefined keeps the base's table. */
+  readonly repositoryCpes?: ReadonlyMap<string, readonly string[]>;
+  /** Extra source rows (e.g. the Red Hat map) to record with their watermarks. */
+  readonly extraSources?: readonly Omit<SourceInfo, "updatedAt">[];
+  readonly now: Date;
+  readonly onProgress?: (line: string) => void;
+  /** How many warnings are kept with their reasons (all are counted). Default 50. */
+  readonly keepWarnings?: number;
+}
+
+export interface BuildReport {
+  readonly out: string;
+  readonly version: string;
+  readonly records: number;
+  readonly ingested: number;
+  readonly withdrawn: number;
+  readonly warningCount: number;
+  readonly warnings: readonly BuildWarning[];
+  readonly sources: readonly SourceInfo[];
+}
+
+const PROGRESS_EVERY = 50_000;
+const PAGE = 2_000;
+
+/** `2026-11-23T10:00:00.000Z` → `20261123T100000Z`, the time part of a DB version. */
+function compactTime(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+/** What is kept of a record in `vulns.json`: everything but prose the findings never show. */
+function stored(record: OsvRecord): string {
+  const { details: _details, credits: _credits, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+export async function buildVulnDb(options: BuildOptions): Promise<BuildReport> {
+  const progress = options.onProgress ?? ((): void => undefined);
+  const keep = options.keepWarnings ?? 50;
+  await mkdir(dirname(options.out), { recursive: true });
+  const tmp = `${options.out}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  if (options.base !== undefined) {
+    readDbInfo(options.base); // refuses a file that is not a scanhook DB before anything is copied
+    await copyFile(options.base, tmp);
+  }
+  const db = new Database(tmp);
+  try {
+    db.pragma("journal_mode = OFF");
+    db.pragma("synchronous = OFF");
+    if (options.base === undefined) {
+      db.exec(SCHEMA_SQL);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?)").run(DB_FORMAT);
+    }
+    const upsert = db.prepare(
+      `INSERT INTO vulns (id, modified, source, json) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, source = excluded.source, json = excluded.json
+       WHERE excluded.modified >= vulns.modified`
+    );
+    const withdraw = db.prepare("DELETE FROM vulns WHERE id = ? AND modified <= ?");
+    const sourceRow = db.prepare("SELECT watermark, records, warnings FROM sources WHERE name = ?");
+    const writeSource = db.prepare(
+      `INSERT INTO sources (name, kind, location, watermark, records, warnings, updated_at) VALUES (@name, @kind, @location, @watermark, @records, @warnings, @updatedAt)
+       ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, location = excluded.location, watermark = excluded.watermark,
+         records = excluded.records, warnings = excluded.warnings, updated_at = excluded.updated_at`
+    );
+    const warnings: BuildWarning[] = [];
+    let warningCount = 0;
+    let ingested = 0;
+    let withdrawn = 0;
+    const batch: (() => void)[] = [];
+    const flush = db.transaction(() => {
+      for (const op of batch) op();
+    });
+    const runBatch = (): void => {
+      flush();
+      batch.length = 0;
+    };
+    for (const input of options.inputs) {
+      const before = sourceRow.get(input.name) as { watermark: string | null; records: number; warnings: number } | undefined;
+      let watermark = before?.watermark ?? undefined;
+      let records = 0;
+      let sourceWarnings = 0;
+      for await (const raw of input.records) {
+        const parsed = "error" in raw ? { ok: false as const, reason: raw.error } : parseOsvText(raw.text);
+        if (!parsed.ok) {
+          warningCount++;
+          sourceWarnings++;
+          if (warnings.length < keep) warnings.push({ source: input.name, origin: raw.origin, reason: parsed.reason });
+          continue;
+        }
+        const record = parsed.record;
+        const modified = new Date(record.modified).toISOString();
+        if (watermark === undefined || modified > watermark) watermark = modified;
+        if (record.withdrawn !== undefined && record.withdrawn !== null) {
+          withdrawn++;
+          batch.push(() => withdraw.run(record.id, modified));
+        } else {
+          records++;
+          const json = stored(record);
+          batch.push(() => upsert.run(record.id, modified, input.name, json));
+        }
+        if (batch.length >= PAGE) runBatch();
+        if (++ingested % PROGRESS_EVERY === 0) progress(`  ${ingested} records read`);
+      }
+      runBatch();
+      writeSource.run({
+        name: input.name,
+        kind: input.kind,
+        location: input.location,
+        watermark: watermark ?? null,
+        records,
+        warnings: sourceWarnings,
+        updatedAt: options.now.toISOString()
+      });
+      progress(`  ${input.name}: ${records} records, ${sourceWarnings} skipped as invalid`);
+    }
+    for (const extra of options.extraSources ?? []) {
+      writeSource.run({ ...extra, watermark: extra.watermark ?? null, updatedAt: options.now.toISOString() });
+    }
+    if (options.repositoryCpes !== undefined) {
+      const insertCpe = db.prepare("INSERT OR IGNORE INTO repository_cpes (repository, cpe) VALUES (?, ?)");
+      db.transaction(() => {
+        db.exec("DELETE FROM repository_cpes");
+        for (const [repository, cpes] of options.repositoryCpes ?? []) for (const cpe of cpes) insertCpe.run(repository, cpe);
+      })();
+    }
+    const contentHash = derive(db);
+    // Counted from what is kept, so an update that replaces records does not count them twice.
+    db.exec("UPDATE sources SET records = (SELECT count(*) FROM vulns WHERE vulns.source = sources.name) WHERE kind <> 'redhat-cpe'");
+    const total = (db.prepare("SELECT count(*) AS n FROM vulns").get() as { n: number }).n;
+    const version = `${compactTime(options.now)}-${contentHash.slice(0, 12)}`;
+    const setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    db.transaction(() => {
+      setMeta.run("version", version);
+      setMeta.run("built_at", options.now.toISOString());
+      setMeta.run("content_hash", contentHash);
+      setMeta.run("records", String(total));
+    })();
+    db.close();
+    await rename(tmp, options.out);
+    const sources = readDbInfo(options.out).sources;
+    progress(`built ${options.out}: version ${version}, ${total} records`);
+    return { out: options.out, version, records: total, ingested, withdrawn, warningCount, warnings, sources };
+  } catch (e) {
+    if (db.open) db.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Rebuilds the derived tables (affected rows, aliases, ecosystem counts) from `vulns`, in id order,
+ * and returns the content hash: sha256 over every stored record and the CPE map, so two builds of
+ * the same data have the same hash whatever order their sources came in.
+ */
+function derive(db: Database.Database): string {
+  db.exec("DROP INDEX IF EXISTS affected_key; DROP INDEX IF EXISTS aliases_alias; DELETE FROM affected; DELETE FROM aliases; DELETE FROM ecosystems;");
+  const page = db.prepare("SELECT id, modified, json FROM vulns WHERE id > ? ORDER BY id LIMIT ?");
+  const insertAffected = db.prepare("INSERT INTO affected (ecosystem, name, vuln, entry) VALUES (?, ?, ?, ?)");
+  const insertAlias = db.prepare("INSERT INTO aliases (alias, vuln) VALUES (?, ?)");
+  const hash = createHash("sha256");
+  const ecosystems = new Map<string, number>();
+  let after = "";
+  for (;;) {
+    const rows = page.all(after, PAGE) as { id: string; modified: string; json: string }[];
+    if (rows.length === 0) break;
+    db.transaction(() => {
+      for (const row of rows) {
+        hash.update(`${row.id}\0${row.modified}\0${row.json}\n`);
+        // Written by this module from a validated record: trusted.
+        const record = JSON.parse(row.json) as OsvRecord;
+        const seen = new Set<string>();
+        for (const entry of record.affected ?? []) {
+          if (entry.package === undefined) continue;
+          const { ecosystem, name } = entry.package;
+          insertAffected.run(ecosystem, normalizeName(ecosystem, name), record.id, JSON.stringify(entry));
+          seen.add(ecosystem);
+        }
+        for (const e of seen) ecosystems.set(e, (ecosystems.get(e) ?? 0) + 1);
+        for (const alias of new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])) insertAlias.run(alias, record.id);
+      }
+    })();
+    after = rows[rows.length - 1]?.id ?? after;
+  }
+  const insertEco = db.prepare("INSERT INTO ecosystems (ecosystem, records) VALUES (?, ?)");
+  db.transaction(() => {
+    for (const [e, n] of ecosystems) insertEco.run(e, n);
+  })();
+  for (const row of db.prepare("SELECT repository, cpe FROM repository_cpes ORDER BY repository, cpe").iterate() as Iterable<{ repository: string; cpe: string }>) {
+    hash.update(`cpe\0${row.repository}\0${row.cpe}\n`);
+  }
+  db.exec(INDEX_SQL);
+  db.exec("ANALYZE");
+  return hash.digest("hex");
+}

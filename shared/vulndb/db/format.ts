@@ -1,0 +1,59 @@
+/**
+ * The compiled vulnerability DB: one SQLite file (better-sqlite3, which loads on Node 20 and 22
+ * alike and reads with no server), indexed by (ecosystem, normalised package name). SQLite rather
+ * than a bespoke format because the file is queried by key without being read whole, survives a
+ * crash mid-write only as a `.tmp` that is never renamed into place, and is opened read-only by any
+ * number of matchers at once.
+ *
+ * Tables:
+ * - `meta` (key, value): `format`, `version` (build time + content hash), `built_at`, `content_hash`;
+ * - `sources` (name, kind, location, watermark, records, warnings, updated_at): per-source
+ *   watermarks (the newest `modified` seen), which `db update` resumes from;
+ * - `vulns` (id, modified, source, json): each record without `affected`, `details`, `credits`;
+ * - `affected` (ecosystem, name, vuln, entry): one row per `affected[]` entry with a package,
+ *   `name` normalised (`names.ts`), `entry` the entry's JSON;
+ * - `aliases` (alias, vuln): every id a record names in `aliases` or `upstream`;
+ * - `ecosystems` (ecosystem, records): how many records name each ecosystem string;
+ * - `repository_cpes` (repository, cpe): Red Hat's repository-to-cpe.json, content set → CPE.
+ */
+export const DB_FORMAT = "scanhook-vulndb/1";
+
+export const SCHEMA_SQL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, watermark TEXT, records INTEGER NOT NULL DEFAULT 0, warnings INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE vulns (id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE affected (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL);
+CREATE TABLE aliases (alias TEXT NOT NULL, vuln TEXT NOT NULL);
+CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE repository_cpes (repository TEXT NOT NULL, cpe TEXT NOT NULL, PRIMARY KEY (repository, cpe)) WITHOUT ROWID;
+`;
+
+/** Built after the rows are in: one sort instead of a B-tree insert per row. */
+export const INDEX_SQL = `
+CREATE INDEX affected_key ON affected (ecosystem, name);
+CREATE INDEX aliases_alias ON aliases (alias);
+`;
+
+export interface SourceInfo {
+  readonly name: string;
+  /** `osv-dir`, `osv-zip`, `osv-export`, `npm-bulk`, `redhat-cpe` */
+  readonly kind: string;
+  readonly location: string;
+  /** Newest `modified` seen from this source (ISO time), or undefined when it gave nothing. */
+  readonly watermark: string | undefined;
+  readonly records: number;
+  readonly warnings: number;
+  readonly updatedAt: string;
+}
+
+export interface DbInfo {
+  readonly format: string;
+  readonly version: string;
+  readonly builtAt: string;
+  readonly contentHash: string;
+  readonly records: number;
+  readonly sources: readonly SourceInfo[];
+  /** Ecosystem string → number of records naming it. */
+  readonly ecosystems: Readonly<Record<string, number>>;
+  readonly repositoryCpes: number;
+}

@@ -1,0 +1,169 @@
+/**
+ * Reads a compiled DB (`format.ts`). Opened read-only; lookups by (ecosystem, normalised name) go
+ * through a prepared statement once per key and are then served from memory, because a rematch of
+ * a thousand images asks for the same few hundred keys again and again.
+ */
+import Database from "better-sqlite3";
+import { ScanhookError } from "../../domain/errors.js";
+import type { OsvAffected, OsvRecord } from "../osv.js";
+import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
+
+export interface AffectedRow {
+  readonly vulnId: string;
+  readonly entry: OsvAffected;
+}
+
+/** A record as stored: everything but `affected`'s prose (`details`, `credits`). */
+export type StoredVuln = Omit<OsvRecord, "details" | "credits">;
+
+export class VulnDb {
+  readonly path: string;
+  readonly info: DbInfo;
+  private readonly db: Database.Database;
+  private readonly byKey = new Map<string, readonly AffectedRow[]>();
+  private readonly vulns = new Map<string, StoredVuln | null>();
+  private readonly aliasMap = new Map<string, readonly string[]>();
+  private readonly cpeMap = new Map<string, readonly string[]>();
+  private readonly affectedStmt: Database.Statement;
+  private readonly vulnStmt: Database.Statement;
+  private readonly aliasStmt: Database.Statement;
+  private readonly cpeStmt: Database.Statement;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+    this.info = infoOf(db, path);
+    this.affectedStmt = db.prepare("SELECT vuln, entry FROM affected WHERE ecosystem = ? AND name = ?");
+    this.vulnStmt = db.prepare("SELECT json FROM vulns WHERE id = ?");
+    this.aliasStmt = db.prepare("SELECT vuln FROM aliases WHERE alias = ?");
+    this.cpeStmt = db.prepare("SELECT cpe FROM repository_cpes WHERE repository = ?");
+  }
+
+  /** Opens `path` read-only; throws `VULNDB.INVALID` when it is not a scanhook DB of this format. */
+  static open(path: string): VulnDb {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    } catch (e) {
+      throw new ScanhookError("VULNDB.INVALID", `cannot open vulnerability DB ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      return new VulnDb(path, db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  get version(): string {
+    return this.info.version;
+  }
+
+  /** Number of records naming this exact ecosystem string (`Debian:12`, `npm`). */
+  ecosystemRecords(ecosystem: string): number {
+    return this.info.ecosystems[ecosystem] ?? 0;
+  }
+
+  /** The `affected[]` entries for a package; `name` already normalised. Empty when none. */
+  affected(ecosystem: string, name: string): readonly AffectedRow[] {
+    const key = `${ecosystem}\0${name}`;
+    let rows = this.byKey.get(key);
+    if (rows === undefined) {
+      rows = (this.affectedStmt.all(ecosystem, name) as { vuln: string; entry: string }[]).map((r) => ({
+        vulnId: r.vuln,
+        entry: JSON.parse(r.entry) as OsvAffected
+      }));
+      this.byKey.set(key, rows);
+    }
+    return rows;
+  }
+
+  /** A record by id, or undefined. */
+  vuln(id: string): StoredVuln | undefined {
+    let v = this.vulns.get(id);
+    if (v === undefined) {
+      const row = this.vulnStmt.get(id) as { json: string } | undefined;
+      v = row === undefined ? null : (JSON.parse(row.json) as StoredVuln);
+      this.vulns.set(id, v);
+    }
+    return v ?? undefined;
+  }
+
+  /** Ids of records that name `alias` in their `aliases` or `upstream`. */
+  recordsNaming(alias: string): readonly string[] {
+    let ids = this.aliasMap.get(alias);
+    if (ids === undefined) {
+      ids = (this.aliasStmt.all(alias) as { vuln: string }[]).map((r) => r.vuln);
+      this.aliasMap.set(alias, ids);
+    }
+    return ids;
+  }
+
+  /** CPEs of a Red Hat content set (repository id), from repository-to-cpe.json. */
+  cpesOfRepository(repository: string): readonly string[] {
+    let cpes = this.cpeMap.get(repository);
+    if (cpes === undefined) {
+      cpes = (this.cpeStmt.all(repository) as { cpe: string }[]).map((r) => r.cpe);
+      this.cpeMap.set(repository, cpes);
+    }
+    return cpes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function infoOf(db: Database.Database, path: string): DbInfo {
+  let meta: Map<string, string>;
+  try {
+    meta = new Map((db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+  } catch (e) {
+    throw new ScanhookError("VULNDB.INVALID", `${path} is not a scanhook vulnerability DB: ${(e as Error).message}`, { cause: e });
+  }
+  const format = meta.get("format");
+  if (format !== DB_FORMAT) throw new ScanhookError("VULNDB.INVALID", `${path}: DB format ${format ?? "(none)"} is not ${DB_FORMAT}; rebuild it`);
+  const sources = (
+    db.prepare("SELECT name, kind, location, watermark, records, warnings, updated_at FROM sources ORDER BY name").all() as {
+      name: string;
+      kind: string;
+      location: string;
+      watermark: string | null;
+      records: number;
+      warnings: number;
+      updated_at: string;
+    }[]
+  ).map(
+    (r): SourceInfo => ({
+      name: r.name,
+      kind: r.kind,
+      location: r.location,
+      watermark: r.watermark ?? undefined,
+      records: r.records,
+      warnings: r.warnings,
+      updatedAt: r.updated_at
+    })
+  );
+  const ecosystems = Object.fromEntries((db.prepare("SELECT ecosystem, records FROM ecosystems ORDER BY ecosystem").all() as { ecosystem: string; records: number }[]).map((r) => [r.ecosystem, r.records]));
+  const repositoryCpes = (db.prepare("SELECT count(*) AS n FROM repository_cpes").get() as { n: number }).n;
+  return {
+    format,
+    version: meta.get("version") ?? "unbuilt",
+    builtAt: meta.get("built_at") ?? "",
+    contentHash: meta.get("content_hash") ?? "",
+    records: Number(meta.get("records") ?? "0"),
+    sources,
+    ecosystems,
+    repositoryCpes
+  };
+}
+
+/** The info of a DB file without keeping it open. */
+export function readDbInfo(path: string): DbInfo {
+  const db = VulnDb.open(path);
+  try {
+    return db.info;
+  } finally {
+    db.close();
+  }
+}
