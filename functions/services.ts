@@ -17,6 +17,9 @@ import type { Scanner } from "../shared/usecases/process-scan-request.js";
 import { PACKAGE_ROOT } from "../shared/version.js";
 import { parseQueueSettings } from "./host/host-json.js";
 import type { InvokeServices } from "./invoke.js";
+import { PolicyProvider, policySourceFrom } from "../shared/usecases/verdicts-policy.js";
+import { observeWrites, VerdictCache } from "../shared/usecases/verdicts-cache.js";
+import type { VerdictAnswer } from "../shared/usecases/verdicts.js";
 
 /**
  * What handlers get: the settings and the adapters behind each port, built once per process. In
@@ -38,6 +41,10 @@ export interface Services extends InvokeServices {
   /** host.json's `maxDequeueCount`: a queue handler on this attempt is on its last. */
   readonly maxDequeueCount: number;
   readonly startedAt: Date;
+  /** The active policy, re-read in the background (`POLICY_LOCATION`, `POLICY_RELOAD_SECONDS`). */
+  readonly policy: PolicyProvider;
+  /** This instance's verdicts in memory; every write through `store.images` drops what it touched. */
+  readonly verdictCache: VerdictCache<VerdictAnswer>;
 }
 
 export function storeOptionsFrom(settings: Settings): StoreOptions {
@@ -64,14 +71,23 @@ export interface ServiceOverrides {
 
 export async function createServices(settings: Settings, overrides: ServiceOverrides = {}): Promise<Services> {
   const storage = openStorageAccount(settings, settings.AzureWebJobsStorage ?? overrides.storageConnectionString);
-  const store = (await openStore(storeOptionsFrom(settings))) as Store<ImageRecord>;
+  const opened = (await openStore(storeOptionsFrom(settings))) as Store<ImageRecord>;
+  const verdictCache = new VerdictCache<VerdictAnswer>({ ttlMs: settings.VERDICT_CACHE_SECONDS * 1000, maxEntries: settings.VERDICT_CACHE_MAX_ENTRIES });
+  const store: Store<ImageRecord> = { ...opened, images: observeWrites(opened.images, (id) => verdictCache.invalidate(id)) };
+  const blobs = new AzureBlobStore(storage.blobs);
+  const policy = new PolicyProvider(policySourceFrom(settings.POLICY_LOCATION, settings.SCANHOOK_DATA_DIR, blobs), {
+    reloadMs: settings.POLICY_RELOAD_SECONDS * 1000,
+    onError: (message) => console.error(message)
+  });
+  // A new policy makes every cached answer stale at once (their keys name the old version).
+  policy.onChange(() => verdictCache.clear());
   return {
     settings,
     keys: overrides.keys ?? keySetFrom(settings),
     store,
     queues: new StorageQueueSender(storage.queues),
     storage,
-    blobs: new AzureBlobStore(storage.blobs),
+    blobs,
     registry: createRegistryClient(settings.registries, {
       limits: { manifestMaxBytes: settings.MANIFEST_MAX_BYTES },
       // An entry's own clientId picks a user-assigned identity; else the app's identity.
@@ -81,7 +97,9 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
     scanner: undefined,
     maxDequeueCount:
       overrides.maxDequeueCount ?? parseQueueSettings(JSON.parse(readFileSync(join(PACKAGE_ROOT, "host.json"), "utf8")) as unknown).maxDequeueCount,
-    startedAt: new Date()
+    startedAt: new Date(),
+    policy,
+    verdictCache
   };
 }
 

@@ -257,6 +257,21 @@ var scanhookAppSettings = {
   HTTP_MAX_BODY_BYTES: string(httpMaxBodyBytes)
   MANIFEST_MAX_BYTES: '4194304'
   REGISTRIES: registries
+  // Indexer limits (shared/scanner/limits.ts), the defaults written out so they show in the portal.
+  SCAN_MAX_LAYER_BYTES: '4294967296'
+  SCAN_MAX_LAYER_UNCOMPRESSED_BYTES: '17179869184'
+  SCAN_MAX_ENTRIES: '500000'
+  SCAN_MAX_PATH_BYTES: '4096'
+  SCAN_MAX_FILE_BYTES: '268435456'
+  SCAN_TIMEOUT_SECONDS: '900'
+  SCAN_PLATFORMS: ''
+  // The policy is a blob in the same storage account; PUT /api/policy writes it there.
+  POLICY_LOCATION: 'blob:scanhook-config/policy.yaml'
+  POLICY_RELOAD_SECONDS: '30'
+  VERDICT_CACHE_SECONDS: '5'
+  VERDICT_CACHE_MAX_ENTRIES: '100000'
+  VERDICT_BATCH_MAX: '100'
+  VERDICT_SWEEP_MAX_RECORDS: '5000'
 }
 
 module functionApp 'modules/function-app.bicep' = {

@@ -88,7 +88,41 @@ export const SETTINGS = {
   }),
   ADMIN_KEY_NEXT: spec(secret, "Second accepted admin key, for rotation.", { secret: true }),
   ADMISSION_SECRET: spec(secret, "Secret the Kubernetes API server and Gatekeeper send as the last path segment.", { secret: true }),
-  ADMISSION_SECRET_NEXT: spec(secret, "Second accepted admission secret, for rotation.", { secret: true })
+  ADMISSION_SECRET_NEXT: spec(secret, "Second accepted admission secret, for rotation.", { secret: true }),
+  SCAN_MAX_LAYER_BYTES: spec(positiveInt, "Largest compressed layer the indexer reads; a bigger one fails the scan (`LAYER.TOO_LARGE`).", {
+    default: "4294967296"
+  }),
+  SCAN_MAX_LAYER_UNCOMPRESSED_BYTES: spec(positiveInt, "Largest uncompressed layer (the decompression-bomb bound); more fails the scan.", {
+    default: "17179869184"
+  }),
+  SCAN_MAX_ENTRIES: spec(positiveInt, "Most tar entries in one layer; more fails the scan (`LAYER.TOO_MANY_ENTRIES`).", { default: "500000" }),
+  SCAN_MAX_PATH_BYTES: spec(positiveInt, "Longest path in a layer; longer fails the scan (`LAYER.PATH_TOO_LONG`).", { default: "4096" }),
+  SCAN_MAX_FILE_BYTES: spec(positiveInt, "Largest file an analyzer reads (a package database); a bigger one is skipped with a warning.", {
+    default: "268435456"
+  }),
+  SCAN_TIMEOUT_SECONDS: spec(positiveInt, "Longest a whole scan may take; then it ends as `timeout`.", { default: "900" }),
+  SCAN_PLATFORMS: spec(
+    z.string().regex(/^\s*([a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?\s*(,\s*[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?\s*)*)?$/, { message: "expected os/arch[/variant], comma-separated" }),
+    "Platform manifests of an index to scan, `os/arch[/variant]` comma-separated; empty scans all.",
+    { default: "" }
+  ),
+  SCAN_CACHE_DIR: spec(optionalText, "Per-layer cache of `scanhook sbom`. Defaults to `<SCANHOOK_DATA_DIR>/layer-cache`."),
+  POLICY_LOCATION: spec(
+    z.string().trim().regex(/^(|blob:[a-z0-9-]{3,63}\/.+|file:.+|[^:]+)$/, { message: "expected blob:<container>/<name>, file:<path> or a path" }),
+    "Where the policy document lives: `blob:<container>/<name>` in the storage account, or `file:<path>`. Empty: `<SCANHOOK_DATA_DIR>/policy.yaml`.",
+    { default: "" }
+  ),
+  POLICY_RELOAD_SECONDS: spec(z.coerce.number().int().min(1).max(3600), "How often each instance re-reads the policy document (in the background).", {
+    default: "30"
+  }),
+  VERDICT_CACHE_SECONDS: spec(z.coerce.number().int().min(0).max(3600), "How long an instance serves a verdict from memory; 0 turns the cache off.", {
+    default: "5"
+  }),
+  VERDICT_CACHE_MAX_ENTRIES: spec(z.coerce.number().int().min(0).max(10_000_000), "Most verdicts an instance keeps in memory.", { default: "100000" }),
+  VERDICT_BATCH_MAX: spec(z.coerce.number().int().min(1).max(1000), "Most digests one `POST /api/verdicts/batch` may ask for.", { default: "100" }),
+  VERDICT_SWEEP_MAX_RECORDS: spec(z.coerce.number().int().min(100).max(1_000_000), "Most records one run of the verdict sweep recomputes; the next run goes on from its saved cursor.", {
+    default: "5000"
+  })
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
