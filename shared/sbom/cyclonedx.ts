@@ -1,0 +1,240 @@
+/**
+ * From a CycloneDX JSON SBOM (https://cyclonedx.org/docs/1.5/json/) to the matcher's SbomFacts.
+ *
+ * scanhook's own SBOM (DESIGN principle 10) carries every fact as a `scanhook:` property
+ * (`shared/domain/package.ts` SBOM_PROPERTIES): ecosystem, source package and version, layer,
+ * distribution, content sets. Any other tool's SBOM is matched with what it carries — the purl's
+ * type, namespace and `distro`, `upstream` and `epoch` qualifiers (purl-spec's types and syft's
+ * use of `upstream`) — and what it lacks is a coverage gap on the result: components with no purl
+ * or no version, OS packages with no distribution or no source package, no layer information.
+ *
+ * Bounded: nested `components` are read to {@link MAX_DEPTH} levels and {@link MAX_COMPONENTS}
+ * in all; beyond that the rest is a coverage gap, not an error.
+ */
+import { z } from "zod";
+import { isDigest, type Digest } from "../domain/digest.js";
+import type { CoverageGap } from "../domain/image-record.js";
+import type { SbomFacts } from "../domain/match.js";
+import { SBOM_PROPERTIES, type InstalledPackage } from "../domain/package.js";
+import { parsePurl, type Purl } from "./purl.js";
+
+const MAX_DEPTH = 32;
+export const MAX_COMPONENTS = 1_000_000;
+
+const PropertySchema = z.object({ name: z.string(), value: z.string().optional() });
+interface RawComponent {
+  type?: string | undefined;
+  name?: string | undefined;
+  version?: string | undefined;
+  purl?: string | undefined;
+  properties?: { name: string; value?: string | undefined }[] | undefined;
+  components?: RawComponent[] | undefined;
+}
+const ComponentSchema: z.ZodType<RawComponent> = z.lazy(() =>
+  z.object({
+    type: z.string().optional(),
+    name: z.string().optional(),
+    version: z.string().optional(),
+    purl: z.string().optional(),
+    properties: z.array(PropertySchema).optional(),
+    components: z.array(ComponentSchema).optional()
+  })
+);
+const BomSchema = z.object({
+  bomFormat: z.literal("CycloneDX"),
+  specVersion: z.string(),
+  metadata: z.object({ properties: z.array(PropertySchema).optional(), component: ComponentSchema.optional() }).optional(),
+  components: z.array(ComponentSchema).optional()
+});
+
+export type SbomRead = { readonly ok: true; readonly facts: SbomFacts; readonly foreign: boolean } | { readonly ok: false; readonly reason: string };
+
+function prop(list: RawComponent["properties"], name: string): string | undefined {
+  const v = list?.find((p) => p.name === name)?.value;
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** `debian-12`, `debian-12.5`, `bookworm` (Debian's codenames), `ubuntu-22.04` … → OSV ecosystem with release. */
+const DEBIAN_CODENAMES: Readonly<Record<string, string>> = { stretch: "9", buster: "10", bullseye: "11", bookworm: "12", trixie: "13" };
+
+function distroEcosystem(purl: Purl): string | undefined {
+  const ns = purl.namespace?.toLowerCase();
+  const distro = purl.qualifiers.get("distro")?.toLowerCase();
+  if (purl.type === "deb") {
+    if (distro === undefined) return undefined;
+    const code = DEBIAN_CODENAMES[distro];
+    if (ns === "debian" && code !== undefined) return `Debian:${code}`;
+    const d = /^debian-(\d+)/.exec(distro);
+    if (d?.[1] !== undefined) return `Debian:${d[1]}`;
+    const u = /^ubuntu-(\d{2})\.(\d{2})/.exec(distro);
+    if (u?.[1] !== undefined && u[2] !== undefined) return `Ubuntu:${u[1]}.${u[2]}${u[2] === "04" && Number(u[1]) % 2 === 0 ? ":LTS" : ""}`;
+    return undefined;
+  }
+  if (purl.type === "apk") {
+    if (ns === "wolfi") return "Wolfi";
+    if (ns === "chainguard") return "Chainguard";
+    const a = distro === undefined ? null : /^alpine-(\d+\.\d+)/.exec(distro);
+    return a?.[1] === undefined ? undefined : `Alpine:v${a[1]}`;
+  }
+  if (purl.type === "rpm") {
+    if (ns === "redhat") return "Red Hat";
+    const m = distro === undefined ? null : /^([a-z]+)-(\d+)/.exec(distro);
+    const names: Readonly<Record<string, string>> = { rocky: "Rocky Linux", almalinux: "AlmaLinux", azurelinux: "Azure Linux" };
+    const eco = m?.[1] === undefined ? undefined : names[m[1]];
+    return eco === undefined || m?.[2] === undefined ? undefined : `${eco}:${m[2]}`;
+  }
+  return undefined;
+}
+
+/** Language purl types → OSV ecosystem and the name as OSV spells it. */
+function languagePackage(purl: Purl): { ecosystem: string; name: string } | undefined {
+  const ns = purl.namespace;
+  switch (purl.type) {
+    case "npm":
+      return { ecosystem: "npm", name: ns === undefined ? purl.name : `${ns}/${purl.name}` };
+    case "pypi":
+      return { ecosystem: "PyPI", name: purl.name };
+    case "maven":
+      return ns === undefined ? undefined : { ecosystem: "Maven", name: `${ns}:${purl.name}` };
+    case "golang":
+      return { ecosystem: "Go", name: ns === undefined ? purl.name : `${ns}/${purl.name}` };
+    case "gem":
+      return { ecosystem: "RubyGems", name: purl.name };
+    case "nuget":
+      return { ecosystem: "NuGet", name: purl.name };
+    case "composer":
+      return { ecosystem: "Packagist", name: ns === undefined ? purl.name : `${ns}/${purl.name}` };
+    case "cargo":
+      return { ecosystem: "crates.io", name: purl.name };
+    case "hex":
+      return { ecosystem: "Hex", name: purl.name };
+    case "pub":
+      return { ecosystem: "Pub", name: purl.name };
+    default:
+      return undefined;
+  }
+}
+
+/** syft's `upstream` qualifier: `util-linux`, `util-linux@2.38.1-5`, or for rpm `openssl-3.0.7-24.el9.src.rpm`. */
+function upstreamOf(purl: Purl): { name: string; version?: string } | undefined {
+  const up = purl.qualifiers.get("upstream");
+  if (up === undefined) return undefined;
+  if (purl.type === "rpm" && up.endsWith(".src.rpm")) {
+    const m = /^(.+)-([^-]+)-([^-]+)\.src\.rpm$/.exec(up);
+    return m?.[1] === undefined ? { name: up } : { name: m[1], version: `${m[2]}-${m[3]}` };
+  }
+  const at = up.indexOf("@");
+  return at < 0 ? { name: up } : { name: up.slice(0, at), version: up.slice(at + 1) };
+}
+
+const OS_TYPES = new Set(["deb", "apk", "rpm"]);
+
+export function readSbomFacts(json: unknown): SbomRead {
+  const parsed = BomSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: `not a CycloneDX JSON SBOM: ${issue?.path.join(".") || "document"}: ${issue?.message ?? "invalid"}` };
+  }
+  const bom = parsed.data;
+  const meta = bom.metadata?.properties;
+  const contentSets = (meta ?? []).filter((p) => p.name === SBOM_PROPERTIES.contentSetCpe && p.value !== undefined && p.value !== "").map((p) => p.value as string);
+  let distribution = prop(meta, SBOM_PROPERTIES.distribution);
+  const packages: InstalledPackage[] = [];
+  const counts = { noPurl: 0, noVersion: 0, noSource: 0, noDistro: 0, overflow: 0, foreign: 0, os: 0 };
+  const examples = { noPurl: [] as string[], noVersion: [] as string[] };
+  const note = (list: string[], what: string): void => {
+    if (list.length < 3) list.push(what);
+  };
+
+  const visit = (c: RawComponent, depth: number): void => {
+    if (packages.length + counts.noPurl + counts.noVersion >= MAX_COMPONENTS) {
+      counts.overflow++;
+      return;
+    }
+    if (c.type === undefined || ["library", "application", "framework", "operating-system", "container", "firmware"].includes(c.type)) read(c);
+    if (depth < MAX_DEPTH) for (const child of c.components ?? []) visit(child, depth + 1);
+    else if ((c.components ?? []).length > 0) counts.overflow += (c.components ?? []).length;
+  };
+
+  const read = (c: RawComponent): void => {
+    const label = c.name ?? "(unnamed)";
+    if (c.type === "operating-system") return;
+    const analyzer = prop(c.properties, SBOM_PROPERTIES.analyzer);
+    const layerValue = prop(c.properties, SBOM_PROPERTIES.layer);
+    const layer: Digest | undefined = layerValue !== undefined && isDigest(layerValue) ? layerValue : undefined;
+    if (analyzer !== undefined && c.name !== undefined && c.version !== undefined) {
+      // scanhook's own component: its properties are the facts.
+      const sourceName = prop(c.properties, SBOM_PROPERTIES.sourceName);
+      const sourceVersion = prop(c.properties, SBOM_PROPERTIES.sourceVersion);
+      packages.push({
+        name: c.name,
+        version: c.version,
+        purl: c.purl ?? "",
+        ecosystem: prop(c.properties, SBOM_PROPERTIES.ecosystem),
+        ...(sourceName === undefined ? {} : { source: { name: sourceName, ...(sourceVersion === undefined ? {} : { version: sourceVersion }) } }),
+        ...(layer === undefined ? {} : { layer }),
+        analyzer
+      });
+      return;
+    }
+    counts.foreign++;
+    const purl = c.purl === undefined ? undefined : parsePurl(c.purl);
+    if (purl === undefined) {
+      counts.noPurl++;
+      note(examples.noPurl, label);
+      return;
+    }
+    const version = purl.version ?? c.version;
+    if (version === undefined || version === "") {
+      counts.noVersion++;
+      note(examples.noVersion, `${label}`);
+      return;
+    }
+    if (OS_TYPES.has(purl.type)) {
+      counts.os++;
+      const ecosystem = distroEcosystem(purl);
+      if (ecosystem === undefined) counts.noDistro++;
+      else distribution ??= ecosystem;
+      const upstream = upstreamOf(purl);
+      if (upstream === undefined) counts.noSource++;
+      const epoch = purl.qualifiers.get("epoch");
+      const full = purl.type === "rpm" && epoch !== undefined && epoch !== "0" && !version.includes(":") ? `${epoch}:${version}` : version;
+      packages.push({
+        name: purl.name,
+        version: full,
+        purl: c.purl ?? "",
+        ecosystem,
+        ...(upstream === undefined ? {} : { source: upstream }),
+        ...(layer === undefined ? {} : { layer }),
+        analyzer: `sbom/${purl.type}`
+      });
+      return;
+    }
+    const lang = languagePackage(purl);
+    packages.push({
+      name: lang?.name ?? purl.name,
+      version,
+      purl: c.purl ?? "",
+      // A purl type OSV has no ecosystem for: the matcher reports it as `ecosystem-unknown`.
+      ecosystem: lang?.ecosystem,
+      ...(layer === undefined ? {} : { layer }),
+      analyzer: `sbom/${purl.type}`
+    });
+  };
+
+  for (const c of bom.components ?? []) visit(c, 0);
+
+  const gaps: CoverageGap[] = [];
+  if (counts.foreign > 0) {
+    if (counts.noPurl > 0) gaps.push({ kind: "sbom-component-unidentified", detail: `${counts.noPurl} components have no package URL and cannot be matched, e.g. ${examples.noPurl.join(", ")}`, count: counts.noPurl });
+    if (counts.noVersion > 0) gaps.push({ kind: "sbom-component-no-version", detail: `${counts.noVersion} components have no version and cannot be matched, e.g. ${examples.noVersion.join(", ")}`, count: counts.noVersion });
+    if (counts.noDistro > 0) gaps.push({ kind: "distro-unknown", detail: `${counts.noDistro} OS packages carry no distribution (purl distro qualifier) the matcher can scope them to`, count: counts.noDistro });
+    if (counts.noSource > 0) gaps.push({ kind: "sbom-no-source-package", detail: `${counts.noSource} OS packages do not name their source package; they are matched by binary name, which advisories naming the source miss`, count: counts.noSource });
+    if (counts.os === 0 && distribution === undefined) {
+      gaps.push({ kind: "sbom-no-os-packages", detail: "the SBOM lists no OS packages and no distribution: the operating system, if any, was not assessed" });
+    }
+    if (!packages.some((p) => p.layer !== undefined)) gaps.push({ kind: "sbom-no-layers", detail: "the SBOM does not say which layer introduced each package" });
+  }
+  if (counts.overflow > 0) gaps.push({ kind: "sbom-truncated", detail: `${counts.overflow} components beyond the reader's limits (${MAX_COMPONENTS} components, ${MAX_DEPTH} levels) were not read`, count: counts.overflow });
+  return { ok: true, facts: { distribution, contentSetCpes: contentSets, packages, coverageGaps: gaps }, foreign: counts.foreign > 0 };
+}

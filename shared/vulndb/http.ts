@@ -1,0 +1,81 @@
+/**
+ * The one HTTP client of the vulnerability sources: GET (and the npm endpoint's POST) with a
+ * timeout, a byte limit, and an error that names the URL and says what failed. Real network code,
+ * configurable by URL; tests point it at servers on 127.0.0.1.
+ */
+import { ScanhookError } from "../domain/errors.js";
+
+export interface FetchOptions {
+  readonly timeoutInMs?: number;
+  readonly maxBytes?: number;
+  readonly abortSignal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+
+function signalOf(options: FetchOptions): AbortSignal {
+  const timeout = AbortSignal.timeout(options.timeoutInMs ?? DEFAULT_TIMEOUT_MS);
+  return options.abortSignal === undefined ? timeout : AbortSignal.any([timeout, options.abortSignal]);
+}
+
+function unreachable(url: string, e: unknown): ScanhookError {
+  const cause = e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
+  return new ScanhookError("VULNDB.SOURCE_UNREACHABLE", `cannot reach ${url}: ${cause}`, { cause: e, meta: { url } });
+}
+
+/** Opens `url`; undefined on 404 (a record that is gone), throws on any other failure. */
+export async function openUrl(url: string, options: FetchOptions = {}, init: RequestInit = {}): Promise<AsyncIterable<Uint8Array> | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: signalOf(options), redirect: "follow" });
+  } catch (e) {
+    throw unreachable(url, e);
+  }
+  if (response.status === 404) return undefined;
+  if (!response.ok || response.body === null) {
+    throw new ScanhookError("VULNDB.SOURCE_FAILED", `${init.method ?? "GET"} ${url} answered ${response.status} ${response.statusText}`, { meta: { url, status: response.status } });
+  }
+  const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const declared = Number(response.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > max) throw new ScanhookError("VULNDB.SOURCE_TOO_LARGE", `${url} is ${declared} bytes, more than the ${max} allowed`);
+  const body = response.body;
+  return (async function* limited() {
+    let seen = 0;
+    try {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        seen += chunk.length;
+        if (seen > max) throw new ScanhookError("VULNDB.SOURCE_TOO_LARGE", `${url} sent more than the ${max} bytes allowed`);
+        yield chunk;
+      }
+    } catch (e) {
+      throw e instanceof ScanhookError ? e : unreachable(url, e);
+    }
+  })();
+}
+
+/** The whole body as bytes (bounded); undefined on 404. */
+export async function fetchBytes(url: string, options: FetchOptions = {}, init: RequestInit = {}): Promise<Buffer | undefined> {
+  const stream = await openUrl(url, options, init);
+  if (stream === undefined) return undefined;
+  const parts: Uint8Array[] = [];
+  for await (const chunk of stream) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** Lines of a text body as they arrive, so a newest-first CSV can be read only as far as needed. */
+export async function* lines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of stream) {
+    rest += decoder.decode(chunk, { stream: true });
+    let nl = rest.indexOf("\n");
+    while (nl >= 0) {
+      yield rest.slice(0, nl).replace(/\r$/, "");
+      rest = rest.slice(nl + 1);
+      nl = rest.indexOf("\n");
+    }
+  }
+  rest += decoder.decode();
+  if (rest !== "") yield rest;
+}
