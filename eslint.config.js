@@ -20,7 +20,7 @@ const adapterImports = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "test-results/**", ".scanhook/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "test-results/**", ".scanhook/**", "coverage/**", ".cache/**", ".tmp/**"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
