@@ -17,6 +17,7 @@ import type { Scanner } from "../shared/usecases/process-scan-request.js";
 import { PACKAGE_ROOT } from "../shared/version.js";
 import { parseQueueSettings } from "./host/host-json.js";
 import type { InvokeServices } from "./invoke.js";
+import { createScanner, parsePlatforms, scanLimitsFrom } from "../shared/scanner/index.js";
 import { PolicyProvider, policySourceFrom } from "../shared/usecases/verdicts-policy.js";
 import { observeWrites, VerdictCache } from "../shared/usecases/verdicts-cache.js";
 import type { VerdictAnswer } from "../shared/usecases/verdicts.js";
@@ -81,7 +82,7 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
   });
   // A new policy makes every cached answer stale at once (their keys name the old version).
   policy.onChange(() => verdictCache.clear());
-  return {
+  const services: Services = {
     settings,
     keys: overrides.keys ?? keySetFrom(settings),
     store,
@@ -101,6 +102,7 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
     policy,
     verdictCache
   };
+  return { ...services, scanner: createScanner({ images: store.images, registry: services.registry, blobs: services.blobs, limits: scanLimitsFrom(settings), platforms: parsePlatforms(settings.SCAN_PLATFORMS) }) };
 }
 
 let shared: Promise<Services> | undefined;

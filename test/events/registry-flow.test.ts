@@ -84,8 +84,8 @@ describe("registry → webhook → queue → record", () => {
     expect(r?.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
     expect(r?.manifest?.configDigest).toBe(image.config.digest);
     expect(r?.manifest?.layers.map((l) => l.digest)).toEqual(image.layers.map((l) => l.digest));
-    // No scanner yet: the image waits, queued, with its manifest recorded.
-    expect(r?.scan.state).toBe("queued");
+    // The scanner (shared/scanner) indexes it next: the record ends done, with a result.
+    expect(await eventually(async () => (await record(host, image.manifest.digest))?.scan.state === "done", 30_000)).toBe(true);
   });
 
   it("a two-platform index pushed by skopeo becomes an index record and one record per platform", async () => {

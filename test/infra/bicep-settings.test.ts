@@ -40,7 +40,8 @@ const LOCAL_ONLY: Partial<Record<SettingName, string>> = {
   AZURITE_BLOB_PORT: "Azurite runs only under `npm start`",
   AZURITE_QUEUE_PORT: "Azurite runs only under `npm start`",
   SQLITE_PATH: "STORE is cosmos in Azure",
-  COSMOS_KEY: "key auth is off on the account (disableLocalAuth); scanhook uses Entra ID with AZURE_CLIENT_ID"
+  COSMOS_KEY: "key auth is off on the account (disableLocalAuth); scanhook uses Entra ID with AZURE_CLIENT_ID",
+  SCAN_CACHE_DIR: "the CLI's directory cache; in Azure the per-layer cache is a blob container"
 };
 
 /** Flex Consumption rejects or ignores these (Microsoft Learn, "Flex Consumption plan deprecations"). */
