@@ -1,0 +1,110 @@
+import { join } from "node:path";
+import { InvocationContext } from "@azure/functions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rematchRequests, type RematchServices } from "../../functions/rematch-requests.js";
+import { BLOB_CONTAINERS } from "../../shared/blobs/blobs.js";
+import { DirectoryBlobStore } from "../../shared/blobs/directory-blobs.js";
+import type { Digest } from "../../shared/domain/digest.js";
+import { newImageRecord, type ImageRecord } from "../../shared/domain/image-record.js";
+import { NO_DB_GAP, NO_DB_VERSION } from "../../shared/domain/match.js";
+import type { QueueSender } from "../../shared/queues/queues.js";
+import { openStore } from "../../shared/store/open-store.js";
+import type { Store } from "../../shared/store/port.js";
+import { buildVulnDb } from "../../shared/vulndb/db/build.js";
+import { fileDbProvider, blobDbProvider, publishDb } from "../../shared/vulndb/provider.js";
+import { reportBlobName } from "../../shared/vulndb/rematch.js";
+import { readLocalSource } from "../../shared/vulndb/sources.js";
+import { osv, tempDir, writeRecords } from "./support.js";
+
+const t = tempDir("rematch");
+const digest = `sha256:${"b".repeat(64)}` as Digest;
+const layer = `sha256:${"c".repeat(64)}`;
+const sbomBlob = `sboms/sha256/${"b".repeat(64)}.cdx.json`;
+let store: Store<ImageRecord>;
+const blobs = new DirectoryBlobStore(join(t.dir, "blobs"));
+const sent: unknown[] = [];
+const queues: QueueSender = { send: async (_q, body) => void sent.push(body), ping: async () => ({ ok: true }) };
+const dbFile = join(t.dir, "vulndb.sqlite");
+
+const sbom = {
+  bomFormat: "CycloneDX",
+  specVersion: "1.5",
+  metadata: { properties: [{ name: "scanhook:distribution", value: "Debian:12" }] },
+  components: ["bsdutils", "mount"].map((name) => ({
+    type: "library",
+    name,
+    version: name === "bsdutils" ? "1:2.38.1-5+deb12u3" : "2.38.1-5+deb12u3",
+    purl: `pkg:deb/debian/${name}@2.38.1-5%2Bdeb12u3?distro=debian-12`,
+    properties: [
+      { name: "scanhook:analyzer", value: "os/dpkg" },
+      { name: "scanhook:ecosystem", value: "Debian:12" },
+      { name: "scanhook:source-name", value: "util-linux" },
+      { name: "scanhook:source-version", value: "2.38.1-5+deb12u3" },
+      { name: "scanhook:layer", value: layer }
+    ]
+  }))
+};
+
+beforeAll(async () => {
+  store = await openStore({ kind: "sqlite", path: join(t.dir, "store.sqlite") });
+  await blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(JSON.stringify(sbom)));
+  const at = new Date("2024-06-01T00:00:00Z").toISOString();
+  await store.images.update(digest, () => ({
+    ...newImageRecord(digest, new Date(at)),
+    kind: "image",
+    scan: { state: "done", requestKind: "index", attempts: 1, updatedAt: at },
+    result: {
+      analyzers: { "os/dpkg": "1" },
+      sbom: { blob: sbomBlob, mediaType: "application/vnd.cyclonedx+json" },
+      packageCounts: { "Debian:12": 2 },
+      findings: [],
+      coverageGaps: [NO_DB_GAP, { kind: "distro-eol", detail: "kept: the indexer's" }],
+      indexedAt: at,
+      dbVersion: NO_DB_VERSION,
+      matchedAt: at
+    }
+  }));
+});
+afterAll(async () => {
+  await store.close?.();
+  t.remove();
+});
+
+const services = (vulndb: RematchServices["vulndb"]): RematchServices => ({ keys: {} as RematchServices["keys"], queues, store, blobs, vulndb });
+const invoke = (message: unknown, s: RematchServices): Promise<void> => rematchRequests.handler(message, new InvocationContext({ functionName: "rematchRequests" }), s);
+
+describe("rematch-requests", () => {
+  it("without a DB completes and leaves the record pending its match", async () => {
+    await invoke({ digest }, services(fileDbProvider(dbFile)));
+    expect((await store.images.get(digest))?.doc.result?.dbVersion).toBe(NO_DB_VERSION);
+  });
+
+  it("matches the stored SBOM against the DB, writes findings, gaps, version and the full report", async () => {
+    writeRecords(join(t.dir, "osv"), [osv("DSA-5500-1", "Debian:12", "util-linux", [{ introduced: "0" }, { fixed: "2.38.1-5+deb12u4" }])]);
+    const report = await buildVulnDb({ out: dbFile, inputs: [{ name: "t", kind: "osv-dir", location: "t", records: readLocalSource(join(t.dir, "osv")) }], now: new Date() });
+    await invoke({ digest, cause: "new DB" }, services(fileDbProvider(dbFile)));
+    const result = (await store.images.get(digest))?.doc.result;
+    expect(result?.dbVersion).toBe(report.version);
+    expect(result?.findings.map((f) => [f.id, f.packageName, f.sourcePackage, f.layer])).toEqual([
+      ["DSA-5500-1", "bsdutils", "util-linux", layer],
+      ["DSA-5500-1", "mount", "util-linux", layer]
+    ]);
+    expect(result?.coverageGaps).toEqual([{ kind: "distro-eol", detail: "kept: the indexer's" }]);
+    const full = JSON.parse((await blobs.get(BLOB_CONTAINERS.results, reportBlobName(digest)))?.toString() ?? "{}") as { findings: { summary?: string; references: string[] }[] };
+    expect(full.findings).toHaveLength(2);
+  });
+
+  it("serves a DB published as a blob, downloading each version once", async () => {
+    await publishDb(blobs, dbFile, "v-test");
+    const provider = blobDbProvider(blobs, join(t.dir, "cache"));
+    const m = await provider.matcher();
+    expect(m?.dbVersion).toBeDefined();
+    expect(await provider.matcher()).toBe(m);
+  });
+
+  it("poisons a message that is not a rematch request, with the reason", async () => {
+    sent.length = 0;
+    await invoke({ digest: "latest" }, services(fileDbProvider(dbFile)));
+    expect(sent).toEqual([expect.objectContaining({ poisoned: expect.objectContaining({ reason: expect.objectContaining({ code: "QUEUE.INVALID_MESSAGE" }) }) })]);
+  });
+});
