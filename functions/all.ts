@@ -12,6 +12,8 @@ import { policyGet } from "./policy-get.js";
 import { policyValidate } from "./policy-validate.js";
 import { policyPut } from "./policy-put.js";
 import { verdictSweep } from "./verdict-sweep.js";
+import { verdictBatch } from "./verdict-batch.js";
+import { stats } from "./stats.js";
 import type { Services } from "./services.js";
 import { webhookAcr } from "./webhook-acr.js";
 import { webhookDistribution } from "./webhook-distribution.js";
@@ -21,7 +23,7 @@ import { webhookEventGrid } from "./webhook-eventgrid.js";
  * Every function, once (DESIGN principle 7). Azure registration (`index.ts`) and the local host
  * both read this list; adding a function is one file and one line here.
  */
-export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health, webhookAcr, webhookEventGrid, webhookDistribution, scanRequests, verdict, imagesList, imagesGet, imagesFindings, imagesSbom, imagesReport, imagesRescan, policyGet, policyValidate, policyPut, verdictSweep]);
+export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health, webhookAcr, webhookEventGrid, webhookDistribution, scanRequests, verdict, imagesList, imagesGet, imagesFindings, imagesSbom, imagesReport, imagesRescan, policyGet, policyValidate, policyPut, verdictSweep, verdictBatch, stats]);
 
 function checkUnique<T extends { name: string }>(list: T[]): T[] {
   const seen = new Set<string>();

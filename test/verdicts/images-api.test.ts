@@ -167,4 +167,20 @@ describe("images and policy API", () => {
     expect(page.items.every((i) => i.verdict?.current === true)).toBe(true);
     expect((await body<{ version: string; builtInDefaults: boolean }>(await t.call("api/policy"))).builtInDefaults).toBe(false);
   });
+
+  it("GET /api/stats: counts from the sweep's last pass, queue depths with poison counts, scans in the last hour, the DB", async () => {
+    await sweep();
+    const r = await t.call("api/stats");
+    expect(r.status).toBe(200);
+    const s = await body<{ counts: { images: number; byVerdict: Record<string, number>; byScanState: Record<string, number>; findingsBySeverity: Record<string, number> }; queues: Record<string, { depth: number; poison: number }>; scansLastHour: { count: number }; db: { version: string } }>(r);
+    expect(s.counts.images).toBe(25);
+    expect(s.counts.byScanState.queued).toBe(5);
+    expect(s.counts.byVerdict.pending).toBe(5);
+    expect(s.counts.byVerdict.allow + s.counts.byVerdict.deny).toBe(20);
+    expect(s.counts.findingsBySeverity.high).toBe(many.filter((_, i) => i % 5 !== 0 && i % 3 === 0).length);
+    expect(s.queues["scan-requests"]?.depth).toBeGreaterThanOrEqual(1);
+    expect(s.queues["scan-requests"]?.poison).toBe(0);
+    expect(s.scansLastHour.count).toBe(20);
+    expect(s.db.version).toBe("db-1");
+  });
 });

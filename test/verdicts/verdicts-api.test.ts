@@ -144,6 +144,26 @@ describe("GET /api/verdicts/{digest}", () => {
     expect((await t.call(`api/verdicts/${r.id}`, { key: KEYS.admin })).status).toBe(200);
   });
 
+  it("POST /api/verdicts/batch: each digest's own answer, at most VERDICT_BATCH_MAX, 400 naming the field", async () => {
+    const a = record("batch-a", { result: fresh([finding("CVE-9", { severity: "critical" })]) });
+    const b = record("batch-b", { state: "queued" });
+    await Promise.all([put(a), put(b)]);
+    const post = (payload: unknown) => t.call("api/verdicts/batch", { method: "POST", body: JSON.stringify(payload), headers: { "content-type": "application/json" } });
+    const res = await post({ items: [{ digest: a.id }, { digest: b.id }, { digest: digestOf("batch-none") }, { digest: a.id, reference: "bad" }] });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: { digest: string; status: number; body: { verdict?: string; status?: string } }[] };
+    expect(results.map((r) => [r.digest, r.status])).toEqual([[a.id, 200], [b.id, 202], [digestOf("batch-none"), 404], [a.id, 400]]);
+    expect(results[0]?.body.verdict).toBe("deny");
+    expect((await post({ digests: [a.id] })).status).toBe(200);
+    const tooMany = await post({ digests: Array.from({ length: 101 }, (_, i) => digestOf(`n${i}`)) });
+    expect(tooMany.status).toBe(400);
+    expect(((await json(tooMany)).error as { message: string }).message).toMatch(/^digests: at most 100/);
+    const malformed = await post({ items: [{ digest: "sha256:1" }] });
+    expect(malformed.status).toBe(400);
+    expect(((await json(malformed)).error as { message: string }).message).toMatch(/^items\.0\.digest:/);
+    expect((await t.call("api/verdicts/batch", { method: "POST", body: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
+  });
+
   it("answers from memory until this instance writes the record; a policy change is seen at once", async () => {
     const r = record("cached", { result: fresh([]) });
     await put(r);
