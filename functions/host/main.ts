@@ -59,7 +59,10 @@ const shutdown = (signal: string): void => {
   }
   log.info(`${signal}: stopping`);
   host.stop().then(
-    () => process.exit(0),
+    () => {
+      log.info("stopped");
+      process.exit(0);
+    },
     (e: unknown) => {
       log.error(`stopping: ${describeError(e)}`);
       process.exit(1);
