@@ -26,7 +26,7 @@ export function toSpdx(bom: CycloneDxBom): Record<string, unknown> {
       ...(c.version === undefined ? {} : { versionInfo: c.version }),
       downloadLocation: "NOASSERTION",
       filesAnalyzed: false,
-      primaryPackagePurpose: c.type === "operating-system" ? "OPERATING-SYSTEM" : "LIBRARY",
+      primaryPackagePurpose: c.type === "operating-system" ? "OPERATING_SYSTEM" : "LIBRARY",
       ...(sourceName === undefined ? {} : { sourceInfo: `built package from: ${sourceName}${sourceVersion === undefined ? "" : ` ${sourceVersion}`}` }),
       ...(c.purl === undefined ? {} : { externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: c.purl }] })
     };
