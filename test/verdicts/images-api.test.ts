@@ -176,7 +176,7 @@ describe("images and policy API", () => {
     expect(s.counts.images).toBe(25);
     expect(s.counts.byScanState.queued).toBe(5);
     expect(s.counts.byVerdict.pending).toBe(5);
-    expect(s.counts.byVerdict.allow + s.counts.byVerdict.deny).toBe(20);
+    expect((s.counts.byVerdict.allow ?? 0) + (s.counts.byVerdict.deny ?? 0)).toBe(20);
     expect(s.counts.findingsBySeverity.high).toBe(many.filter((_, i) => i % 5 !== 0 && i % 3 === 0).length);
     expect(s.queues["scan-requests"]?.depth).toBeGreaterThanOrEqual(1);
     expect(s.queues["scan-requests"]?.poison).toBe(0);
