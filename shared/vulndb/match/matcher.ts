@@ -62,6 +62,15 @@ interface Hit {
   readonly fixes: string[];
 }
 
+type GroupFinding = Omit<DetailedFinding, "packageName" | "packageVersion" | "purl" | "layer" | "analyzer">;
+
+interface Evaluated {
+  readonly hits: Hit[];
+  readonly unreadable: string[];
+  /** Filled on first use; the same hits always make the same groups. */
+  groups: GroupFinding[] | undefined;
+}
+
 const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low", "negligible", "unknown"];
 
 class GapCounter {
@@ -108,10 +117,10 @@ function preferredId(ids: readonly string[]): string {
 
 export function createMatcher(db: VulnData): DetailedMatcher {
   // (ecosystem, name, version, via) → hits: rematching many images asks the same questions.
-  const cache = new Map<string, { hits: Hit[]; unreadable: string[] }>();
+  const cache = new Map<string, Evaluated>();
   const CACHE_LIMIT = 500_000;
 
-  const evaluate = (q: MatchQuery): { hits: Hit[]; unreadable: string[] } => {
+  const evaluate = (q: MatchQuery): Evaluated => {
     const key = q.accept === undefined ? `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}` : undefined;
     const cached = key === undefined ? undefined : cache.get(key);
     if (cached !== undefined) return cached;
@@ -131,7 +140,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       hit.entries.push(row.entry);
       if (result.fixed !== undefined) hit.fixes.push(result.fixed);
     }
-    const out = { hits: [...byVuln.values()], unreadable };
+    const out: Evaluated = { hits: [...byVuln.values()], unreadable, groups: undefined };
     if (key !== undefined) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(key, out);
@@ -139,7 +148,8 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     return out;
   };
 
-  const findingsFor = (pkg: InstalledPackage, hits: readonly Hit[]): DetailedFinding[] => {
+  /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
+  const groupsFor = (hits: readonly Hit[]): GroupFinding[] => {
     // Union the hits whose records name each other (either way) in `aliases`.
     const parent = new Map<string, string>();
     const find = (x: string): string => {
@@ -163,7 +173,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const root = find(h.vulnId);
       groups.set(root, [...(groups.get(root) ?? []), h]);
     }
-    const out: DetailedFinding[] = [];
+    const out: GroupFinding[] = [];
     for (const group of groups.values()) {
       const records = group.map((h) => db.vuln(h.vulnId)).filter((r): r is StoredVuln => r !== undefined);
       const ids = new Set<string>();
@@ -188,22 +198,27 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         severity: sev.severity,
         ...(sev.score === undefined ? {} : { score: sev.score }),
         fixable: fixed !== undefined,
-        packageName: pkg.name,
-        packageVersion: pkg.version,
-        ...(pkg.purl === "" ? {} : { purl: pkg.purl }),
         ecosystem: primary.ecosystem,
         ...(viaSource ? { sourcePackage: primary.queryName } : {}),
         ...(fixed === undefined ? {} : { fixedVersion: fixed }),
         severitySource: sev.source,
-        ...(pkg.layer === undefined ? {} : { layer: pkg.layer }),
         ...(summary === undefined ? {} : { summary }),
         references,
-        records: group.map((h) => h.vulnId).sort(),
-        analyzer: pkg.analyzer
+        records: group.map((h) => h.vulnId).sort()
       });
     }
     return out;
   };
+
+  const stamp = (pkg: InstalledPackage, groups: readonly GroupFinding[]): DetailedFinding[] =>
+    groups.map((g) => ({
+      ...g,
+      packageName: pkg.name,
+      packageVersion: pkg.version,
+      ...(pkg.purl === "" ? {} : { purl: pkg.purl }),
+      ...(pkg.layer === undefined ? {} : { layer: pkg.layer }),
+      analyzer: pkg.analyzer
+    }));
 
   const matchDetailed = (facts: SbomFacts, now: Date): DetailedOutcome => {
     const gaps = new GapCounter();
@@ -246,13 +261,17 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         gaps.add("version-unparseable", bad.ecosystem, `${pkg.name} ${bad.version}`, (n, ex) => `${bad.ecosystem}: ${plural(n, "package")} whose version does not parse, e.g. ${ex.join(", ")}`);
         continue;
       }
-      const hits: Hit[] = [];
-      for (const q of withData) {
-        const r = evaluate(q);
-        hits.push(...r.hits);
+      const results = withData.map(evaluate);
+      for (const r of results) {
         for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, (n, ex) => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`);
       }
-      if (hits.length > 0) detailed.push(...findingsFor(pkg, hits));
+      const single = results.length === 1 ? results[0] : undefined;
+      if (single !== undefined) {
+        if (single.hits.length > 0) detailed.push(...stamp(pkg, (single.groups ??= groupsFor(single.hits))));
+      } else {
+        const hits = results.flatMap((r) => r.hits);
+        if (hits.length > 0) detailed.push(...stamp(pkg, groupsFor(hits)));
+      }
     }
     detailed.sort(
       (a, b) =>

@@ -1,0 +1,121 @@
+// npm run bench:match — re-match 1,000 stored Debian-sized SBOMs (100–400 packages) against a DB of
+// ≥ 100,000 generated OSV records, and in the same run time plain JSON.parse of the same files (the
+// floor: reading a stored SBOM at all). Also the time and peak RSS of building a DB from 300,000
+// records. A benchmark, not a test: it prints figures and asserts nothing.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildVulnDb } from "../dist/shared/vulndb/db/build.js";
+import { VulnDb } from "../dist/shared/vulndb/db/reader.js";
+import { createMatcher } from "../dist/shared/vulndb/match/matcher.js";
+import { readSbomFacts } from "../dist/shared/sbom/cyclonedx.js";
+
+const SBOMS = Number(process.env.BENCH_SBOMS ?? 1000);
+const MATCH_RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
+const BUILD_RECORDS = Number(process.env.BENCH_BUILD_RECORDS ?? 300_000);
+const SOURCES = 4000;
+const dir = mkdtempSync(join(tmpdir(), "scanhook-bench-"));
+
+// A deterministic PRNG, so runs compare.
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const source = (i) => `src${i}`;
+const version = (i, rev) => `${1 + (i % 7)}.${i % 13}.${rev}-${1 + (rev % 3)}+deb12u${rev % 4}`;
+
+function* records(n) {
+  for (let i = 0; i < n; i++) {
+    const s = Math.floor(rand() * SOURCES);
+    const fixed = version(s, 1 + Math.floor(rand() * 8));
+    const rec = {
+      id: `DEBIAN-CVE-2099-${String(i).padStart(6, "0")}`,
+      modified: "2024-05-01T00:00:00Z",
+      upstream: [`CVE-2099-${String(i).padStart(6, "0")}`],
+      summary: `generated record ${i}`,
+      severity: i % 3 === 0 ? [{ type: "CVSS_V3", score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" }] : undefined,
+      affected: [{ package: { ecosystem: "Debian:12", name: source(s) }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed }] }] }]
+    };
+    yield { origin: rec.id, text: JSON.stringify(rec) };
+  }
+}
+
+function peakRss() {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage.rss());
+  };
+}
+
+async function build(n, out) {
+  const stop = peakRss();
+  const t0 = performance.now();
+  const report = await buildVulnDb({ out, inputs: [{ name: "gen", kind: "osv-dir", location: "generated", records: (async function* () { yield* records(n); })() }], now: new Date() });
+  return { ms: performance.now() - t0, peak: stop(), report };
+}
+
+const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+try {
+  const big = await build(BUILD_RECORDS, join(dir, "big.sqlite"));
+  console.log(`build ${BUILD_RECORDS} records: ${(big.ms / 1000).toFixed(1)} s, peak RSS ${mb(big.peak)}`);
+  const dbFile = join(dir, "match.sqlite");
+  const small = await build(MATCH_RECORDS, dbFile);
+  console.log(`build ${MATCH_RECORDS} records (match DB): ${(small.ms / 1000).toFixed(1)} s`);
+
+  mkdirSync(join(dir, "sboms"));
+  const files = [];
+  for (let i = 0; i < SBOMS; i++) {
+    const count = 100 + Math.floor(rand() * 301);
+    const components = [];
+    for (let p = 0; p < count; p++) {
+      const s = Math.floor(rand() * SOURCES);
+      // Most installed packages are past most fixes, as on a maintained image: ~5% sit on an old revision.
+      const v = version(s, rand() < 0.05 ? Math.floor(rand() * 9) : 9);
+      components.push({
+        type: "library",
+        name: `bin${s}-${p % 3}`,
+        version: v,
+        purl: `pkg:deb/debian/bin${s}-${p % 3}@${encodeURIComponent(v)}?arch=amd64&distro=debian-12`,
+        properties: [
+          { name: "scanhook:analyzer", value: "os/dpkg" },
+          { name: "scanhook:ecosystem", value: "Debian:12" },
+          { name: "scanhook:source-name", value: source(s) },
+          { name: "scanhook:source-version", value: v },
+          { name: "scanhook:layer", value: `sha256:${"a".repeat(64)}` }
+        ]
+      });
+    }
+    const file = join(dir, "sboms", `${i}.cdx.json`);
+    writeFileSync(file, JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.5", metadata: { properties: [{ name: "scanhook:distribution", value: "Debian:12" }] }, components }));
+    files.push(file);
+  }
+
+  const db = VulnDb.open(dbFile);
+  const matcher = createMatcher(db);
+  const now = new Date();
+  let sink = 0;
+  // Warm both paths once (JIT, page cache), then time each over every file.
+  for (const f of files.slice(0, 50)) sink += JSON.parse(readFileSync(f, "utf8")).components.length;
+  for (const f of files.slice(0, 50)) sink += matcher.match(readSbomFacts(JSON.parse(readFileSync(f, "utf8"))).facts, now).findings.length;
+
+  let t0 = performance.now();
+  for (const f of files) sink += JSON.parse(readFileSync(f, "utf8")).components.length;
+  const parseMs = performance.now() - t0;
+
+  t0 = performance.now();
+  let findings = 0;
+  for (const f of files) {
+    const read = readSbomFacts(JSON.parse(readFileSync(f, "utf8")));
+    findings += matcher.match(read.facts, now).findings.length;
+  }
+  const matchMs = performance.now() - t0;
+  db.close();
+  const parseRate = SBOMS / (parseMs / 1000);
+  const matchRate = SBOMS / (matchMs / 1000);
+  console.log(`JSON.parse floor: ${parseRate.toFixed(0)} SBOMs/s`);
+  console.log(`scanhook re-match: ${matchRate.toFixed(0)} SBOMs/s (${findings} findings)`);
+  console.log(`ratio: ${(matchRate / parseRate).toFixed(2)}× (target ≥ 0.5×)`);
+  if (sink < 0) console.log(sink);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
