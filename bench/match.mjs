@@ -2,7 +2,7 @@
 // ≥ 100,000 generated OSV records, and in the same run time plain JSON.parse of the same files (the
 // floor: reading a stored SBOM at all). Also the time and peak RSS of building a DB from 300,000
 // records. A benchmark, not a test: it prints figures and asserts nothing.
-/* global console, process */
+/* global console, process, setInterval, clearInterval */
 import { performance } from "node:perf_hooks";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
