@@ -43,7 +43,7 @@ export interface ScannerDeps {
   readonly platforms: readonly PlatformFilter[];
   readonly analyzers?: readonly Analyzer[];
   /** The matcher, or a getter for one that loads later; undefined = no vulnerability DB yet. */
-  readonly matcher?: Matcher | (() => Matcher | undefined);
+  readonly matcher?: Matcher | (() => Matcher | undefined | Promise<Matcher | undefined>);
   /** Defaults to the layer-cache container of `blobs`. */
   readonly cache?: LayerCache;
   readonly now?: () => Date;
@@ -70,7 +70,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
   const current = Object.fromEntries(analyzers.map((a) => [a.name, a.version]));
   const cache = deps.cache ?? new BlobLayerCache(deps.blobs);
   const now = deps.now ?? (() => new Date());
-  const matcherNow = (): Matcher | undefined => (typeof deps.matcher === "function" ? deps.matcher() : deps.matcher);
+  const matcherNow = async (): Promise<Matcher | undefined> => (typeof deps.matcher === "function" ? deps.matcher() : deps.matcher);
 
   const setState = async (digest: string, state: ScanState, error?: unknown): Promise<void> => {
     const at = now().toISOString();
@@ -117,7 +117,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
         const bytes = Buffer.from(JSON.stringify(bom));
         const blob = sbomBlobName(record.id);
         await deps.blobs.put(BLOB_CONTAINERS.results, blob, bytes, { contentType: CYCLONEDX_MEDIA_TYPE });
-        const matcher = matcherNow();
+        const matcher = await matcherNow();
         const matchedAt = now();
         const outcome = matcher?.match(index.facts, matchedAt);
         const counts: Record<string, number> = {};
