@@ -558,6 +558,8 @@ export function isCachedVerdictCurrent(cached: CachedVerdict, record: ImageRecor
   if (cached.validUntil !== undefined && Date.parse(cached.validUntil) <= now.getTime()) return false;
   const r = record.result;
   if (r === undefined ? cached.match !== undefined : cached.match?.dbVersion !== r.dbVersion || cached.match.matchedAt !== r.matchedAt) return false;
+  // A platform manifest without locations of its own is judged where its index lives: nothing to compare here.
+  if (record.locationKeys.length === 0) return true;
   const keys = new Set(cached.locations.map((l) => `${l.registry}/${l.repository}`));
   return keys.size === record.locationKeys.length && record.locationKeys.every((k) => keys.has(k));
 }

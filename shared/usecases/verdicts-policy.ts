@@ -163,7 +163,11 @@ export class PolicyProvider {
   }
 
   private install(policy: Policy, text: string | undefined): ActivePolicy {
-    if (this.active?.policy.version === policy.version) return this.active;
+    if (this.active?.policy.version === policy.version) {
+      // Same content (comments or spacing aside): keep the version, show the text as stored.
+      if (this.active.text !== text) this.active = { ...this.active, text };
+      return this.active;
+    }
     const next: ActivePolicy = { policy, text, source: this.source.describe, loadedAt: new Date(this.now()).toISOString() };
     this.active = next;
     for (const l of this.listeners) l(next);
