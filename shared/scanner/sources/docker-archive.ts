@@ -75,6 +75,22 @@ async function indexArchive(path: string, limits: ScanLimits): Promise<{ members
   return { members, small };
 }
 
+/**
+ * A member read by its offset: the config, which newer `docker save` (Docker 25+, an OCI layout
+ * inside) names `blobs/sha256/<hex>` rather than `<hex>.json`, so the index did not collect it.
+ */
+async function readMember(path: string, member: Member | undefined, limits: ScanLimits): Promise<Buffer | undefined> {
+  if (member === undefined || member.size > limits.maxManifestBytes) return undefined;
+  const handle = await open(path, "r");
+  try {
+    const bytes = Buffer.alloc(member.size);
+    const { bytesRead } = await handle.read(bytes, 0, member.size, member.offset);
+    return bytesRead === member.size ? bytes : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function dockerArchiveSource(path: string, options: { readonly limits: ScanLimits }): Promise<ImageSource> {
   const what = `docker-archive:${path}`;
   const { members, small } = await indexArchive(path, options.limits);
@@ -85,7 +101,7 @@ export async function dockerArchiveSource(path: string, options: { readonly limi
   const image = parsed.data[0];
   if (image === undefined) throw new ScanhookError("IMAGE.INVALID", `${what}: manifest.json lists no image`);
   const configName = normalizeEntryPath(image.Config) ?? "";
-  const config = small.get(configName);
+  const config = small.get(configName) ?? (await readMember(path, members.get(configName), options.limits));
   if (config === undefined) throw new ScanhookError("IMAGE.INVALID", `${what}: config ${image.Config} is missing`);
   const diffIds = diffIdsOf(config, image.Layers.length);
   return {
