@@ -85,7 +85,13 @@ export async function processScanRequest(request: ScanRequest, deps: ProcessScan
   if (claim === "recorded") {
     const record = (await deps.images.get(request.digest))?.doc;
     if (record !== undefined && deps.scanner !== undefined && record.kind === "image" && record.scan.state === "queued") {
-      await deps.scanner.scan(record, request, context.abortSignal === undefined ? {} : { abortSignal: context.abortSignal });
+      try {
+        await deps.scanner.scan(record, request, context.abortSignal === undefined ? {} : { abortSignal: context.abortSignal });
+      } catch (e) {
+        // The scanner put the record back to `queued` for the retry; on the last attempt there is none.
+        await releaseLease(request.digest, deps, context, e);
+        throw e;
+      }
     }
     return { kind: "already-recorded" };
   }
@@ -181,7 +187,9 @@ async function releaseLease(digest: Digest, deps: ProcessScanDeps, context: Proc
   try {
     await deps.images.update(digest, (current) => {
       if (current === undefined) return undefined;
-      const { lease: _lease, ...scan } = current.scan;
+      const { lease, ...rest } = current.scan;
+      // Only this message's own lease is given back: one taken over by another request stays its.
+      const scan = lease === undefined || lease.owner === context.messageId ? rest : { ...rest, lease };
       return {
         ...current,
         scan: {
