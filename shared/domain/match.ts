@@ -9,7 +9,10 @@ import type { InstalledPackage } from "./package.js";
 export interface SbomFacts {
   /** The distribution's OSV ecosystem with release (`Debian:12`), undefined when unknown. */
   readonly distribution: string | undefined;
-  /** Red Hat content sets' CPEs, where the image lists them. */
+  /**
+   * Red Hat content sets, where the image lists them: repository ids as the indexer finds them
+   * (`rhel-9-for-x86_64-baseos-rpms`), which the matcher maps to CPEs through the DB, or CPEs.
+   */
   readonly contentSetCpes: readonly string[];
   readonly packages: readonly InstalledPackage[];
   /** Gaps the indexer already knows of (unknown or end-of-life distribution, unreadable files). */

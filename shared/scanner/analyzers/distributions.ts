@@ -25,6 +25,8 @@ export interface OsRelease {
  * - Alpine: https://alpinelinux.org/releases/ (end of support of each branch)
  * - Azure Linux / CBL-Mariner: https://learn.microsoft.com/azure/azure-linux/support-cycle
  * - Rocky Linux: https://wiki.rockylinux.org/rocky/version/ ; AlmaLinux: https://wiki.almalinux.org/release-notes/
+ * - Red Hat Enterprise Linux (and UBI, whose os-release says `rhel`): https://access.redhat.com/support/policy/updates/errata
+ *   (end of Maintenance Support; Extended Life Cycle Support is paid, so not counted)
  * A release missing here is not called end-of-life (the table is added to as releases age).
  */
 export const END_OF_SUPPORT: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -56,7 +58,8 @@ export const END_OF_SUPPORT: Readonly<Record<string, Readonly<Record<string, str
   azurelinux: { "3": "2027-07-31" },
   mariner: { "1": "2023-07-31", "2": "2025-07-31" },
   rocky: { "8": "2029-05-31", "9": "2032-05-31" },
-  almalinux: { "8": "2029-03-01", "9": "2032-05-31" }
+  almalinux: { "8": "2029-03-01", "9": "2032-05-31" },
+  rhel: { "6": "2020-11-30", "7": "2024-06-30", "8": "2029-05-31", "9": "2032-05-31", "10": "2035-05-31" }
 };
 
 function major(v: string | undefined): string | undefined {
@@ -100,6 +103,12 @@ function ecosystemOf(os: OsRelease): { ecosystem: string; release: string | unde
       const m = major(os.versionId);
       return m === undefined ? { reason: "AlmaLinux without a VERSION_ID" } : { ecosystem: `AlmaLinux:${m}`, release: m };
     }
+    case "rhel": {
+      // Red Hat's records are per product stream (`Red Hat:enterprise_linux:9::baseos`), named by
+      // the CPEs of the image's content sets, not by the release: the matcher scopes the packages.
+      const m = major(os.versionId);
+      return m === undefined ? { reason: "Red Hat Enterprise Linux without a VERSION_ID" } : { ecosystem: "Red Hat", release: m };
+    }
     case "sles":
     case "sle-micro":
       return os.prettyName === undefined ? { reason: "SUSE without a PRETTY_NAME" } : { ecosystem: `SUSE:${os.prettyName}`, release: undefined };
@@ -127,7 +136,7 @@ function ecosystemOf(os: OsRelease): { ecosystem: string; release: string | unde
 }
 
 function eolKey(os: OsRelease): string | undefined {
-  if (os.id === "mariner" || os.id === "azurelinux" || os.id === "debian" || os.id === "rocky" || os.id === "almalinux") return major(os.versionId);
+  if (os.id === "mariner" || os.id === "azurelinux" || os.id === "debian" || os.id === "rocky" || os.id === "almalinux" || os.id === "rhel") return major(os.versionId);
   if (os.id === "ubuntu" || os.id === "alpine") return majorMinor(os.versionId);
   return undefined;
 }

@@ -7,9 +7,12 @@ import { classifyDistribution, type OsRelease } from "./distributions.js";
  * values optionally in single or double quotes with backslash escapes, `#` comments). Without
  * either file the distribution is unknown, and that is a `distro-unknown` gap.
  *
- * Also reads Red Hat's content manifests (`root/buildinfo/content_manifests/*.json`), whose
- * `content_sets` name the repositories the image's RPMs came from. Their CPEs need Red Hat's
- * repository-to-CPE map, which scanhook does not ship yet: the ids are reported in a warning.
+ * Also reads Red Hat's content manifests (`root/buildinfo/content_manifests/*.json`, written by
+ * Red Hat's build system: `{"content_sets": ["rhel-9-for-x86_64-baseos-rpms", …], …}`), whose
+ * content sets name the repositories the image's RPMs came from. They are reported as they are,
+ * in `contentSetCpes`: the matcher turns each into CPEs through the repository-to-cpe.json map in
+ * the vulnerability DB at match time, so a newer map reaches stored SBOMs by a rematch, without
+ * reading the image again (an entry that is already a `cpe:/…` is used as it is).
  */
 
 const OS_RELEASE = ["etc/os-release", "usr/lib/os-release"];
@@ -65,13 +68,12 @@ export const osReleaseAnalyzer = defineAnalyzer<Value>({
   combine(files: readonly FileVersion<Value>[], context) {
     const visible = files.filter((f) => f.visible);
     const release = OS_RELEASE.map((p) => visible.find((f) => f.path === p && f.value.kind === "os-release")).find((f) => f !== undefined);
-    const sets = [...new Set(visible.flatMap((f) => (f.value.kind === "content-sets" ? f.value.sets : [])))].sort();
-    const warnings = sets.length > 0 ? [`os/release: Red Hat content sets found but not mapped to CPEs: ${sets.join(", ")}`] : [];
+    const contentSetCpes = [...new Set(visible.flatMap((f) => (f.value.kind === "content-sets" ? f.value.sets : [])))].sort();
     const os = release?.value.kind === "os-release" ? toOsRelease(release.value.fields) : undefined;
     if (os === undefined) {
-      return { packages: [], warnings, coverageGaps: [{ kind: "distro-unknown", detail: "no os-release file: the distribution is unknown" }] };
+      return { packages: [], warnings: [], contentSetCpes, coverageGaps: [{ kind: "distro-unknown", detail: "no os-release file: the distribution is unknown" }] };
     }
     const { distribution, gaps } = classifyDistribution(os, context.now);
-    return { packages: [], warnings, coverageGaps: gaps, distribution };
+    return { packages: [], warnings: [], contentSetCpes, coverageGaps: gaps, distribution };
   }
 });

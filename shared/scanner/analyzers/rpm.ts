@@ -95,6 +95,8 @@ export const rpmAnalyzer = defineAnalyzer<{ readonly packages: readonly RpmEntry
     const rank = (path: string): number => FILES.indexOf(path.slice(path.lastIndexOf("/") + 1));
     const chosen = files.filter((f) => f.visible).sort((a, b) => rank(a.path) - rank(b.path))[0];
     if (chosen === undefined) return { packages, warnings };
+    // purl's rpm namespace is the vendor; Red Hat's purls (and SBOM readers) spell it `redhat`.
+    const namespace = distribution?.id === "rhel" ? "redhat" : distribution?.id;
     for (const p of chosen.value.packages) {
       const version = rpmVersion(p);
       const src = p.sourceRpm === undefined ? undefined : parseSourceRpm(p.sourceRpm);
@@ -103,7 +105,7 @@ export const rpmAnalyzer = defineAnalyzer<{ readonly packages: readonly RpmEntry
       packages.push({
         name: p.name,
         version,
-        purl: purl("rpm", distribution?.id, p.name, `${p.version}-${p.release}`, {
+        purl: purl("rpm", namespace, p.name, `${p.version}-${p.release}`, {
           arch: p.arch,
           epoch: p.epoch === undefined || p.epoch === 0 ? undefined : String(p.epoch),
           distro: distribution?.purlDistro
