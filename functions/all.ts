@@ -14,6 +14,9 @@ import { policyPut } from "./policy-put.js";
 import { verdictSweep } from "./verdict-sweep.js";
 import { verdictBatch } from "./verdict-batch.js";
 import { stats } from "./stats.js";
+import { rematchRequests } from "./rematch-requests.js";
+import { vulndbPending } from "./vulndb-pending.js";
+import { vulndbRefresh } from "./vulndb-refresh.js";
 import type { Services } from "./services.js";
 import { webhookAcr } from "./webhook-acr.js";
 import { webhookDistribution } from "./webhook-distribution.js";
@@ -23,7 +26,7 @@ import { webhookEventGrid } from "./webhook-eventgrid.js";
  * Every function, once (DESIGN principle 7). Azure registration (`index.ts`) and the local host
  * both read this list; adding a function is one file and one line here.
  */
-export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health, webhookAcr, webhookEventGrid, webhookDistribution, scanRequests, verdict, imagesList, imagesGet, imagesFindings, imagesSbom, imagesReport, imagesRescan, policyGet, policyValidate, policyPut, verdictSweep, verdictBatch, stats]);
+export const FUNCTIONS: readonly FunctionDeclaration<Services>[] = checkUnique([health, webhookAcr, webhookEventGrid, webhookDistribution, scanRequests, verdict, imagesList, imagesGet, imagesFindings, imagesSbom, imagesReport, imagesRescan, policyGet, policyValidate, policyPut, verdictSweep, verdictBatch, stats, rematchRequests, vulndbRefresh, vulndbPending]);
 
 function checkUnique<T extends { name: string }>(list: T[]): T[] {
   const seen = new Set<string>();

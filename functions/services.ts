@@ -21,6 +21,8 @@ import { createScanner, parsePlatforms, scanLimitsFrom } from "../shared/scanner
 import { PolicyProvider, policySourceFrom } from "../shared/usecases/verdicts-policy.js";
 import { observeWrites, VerdictCache } from "../shared/usecases/verdicts-cache.js";
 import type { VerdictAnswer } from "../shared/usecases/verdicts.js";
+import type { VulnDbProvider } from "../shared/vulndb/provider.js";
+import { vulnDbProviderFrom } from "../shared/vulndb/refresh.js";
 
 /**
  * What handlers get: the settings and the adapters behind each port, built once per process. In
@@ -46,6 +48,8 @@ export interface Services extends InvokeServices {
   readonly policy: PolicyProvider;
   /** This instance's verdicts in memory; every write through `store.images` drops what it touched. */
   readonly verdictCache: VerdictCache<VerdictAnswer>;
+  /** The current vulnerability DB (`VULNDB_SOURCE`): a file, or the version published as a blob. */
+  readonly vulndb: VulnDbProvider;
 }
 
 export function storeOptionsFrom(settings: Settings): StoreOptions {
@@ -100,9 +104,20 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
       overrides.maxDequeueCount ?? parseQueueSettings(JSON.parse(readFileSync(join(PACKAGE_ROOT, "host.json"), "utf8")) as unknown).maxDequeueCount,
     startedAt: new Date(),
     policy,
-    verdictCache
+    verdictCache,
+    vulndb: vulnDbProviderFrom(settings, blobs)
   };
-  return { ...services, scanner: createScanner({ images: store.images, registry: services.registry, blobs: services.blobs, limits: scanLimitsFrom(settings), platforms: parsePlatforms(settings.SCAN_PLATFORMS) }) };
+  return {
+    ...services,
+    scanner: createScanner({
+      images: store.images,
+      registry: services.registry,
+      blobs: services.blobs,
+      limits: scanLimitsFrom(settings),
+      platforms: parsePlatforms(settings.SCAN_PLATFORMS),
+      matcher: () => services.vulndb.matcher()
+    })
+  };
 }
 
 let shared: Promise<Services> | undefined;

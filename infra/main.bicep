@@ -272,6 +272,15 @@ var scanhookAppSettings = {
   VERDICT_CACHE_MAX_ENTRIES: '100000'
   VERDICT_BATCH_MAX: '100'
   VERDICT_SWEEP_MAX_RECORDS: '5000'
+  // The vulnerability DB: the hourly refresh builds it in the instance's /tmp and publishes each new
+  // version to the scanhook-vulndb container; every instance downloads a version once.
+  VULNDB_SOURCE: 'blob'
+  VULNDB_PATH: '/tmp/scanhook/vulndb.sqlite'
+  VULNDB_DOWNLOAD: 'true'
+  OSV_BASE_URL: 'https://osv-vulnerabilities.storage.googleapis.com'
+  OSV_ECOSYSTEMS: 'Debian,Ubuntu,Alpine,Wolfi,Chainguard,Azure Linux,Rocky Linux,AlmaLinux,SUSE,openSUSE,Red Hat,npm,PyPI,Go,Maven,RubyGems,NuGet,Packagist,crates.io'
+  REDHAT_CPE_URL: 'https://security.access.redhat.com/data/metrics/repository-to-cpe.json'
+  VULNDB_REMATCH_MAX_RECORDS: '5000'
 }
 
 module functionApp 'modules/function-app.bicep' = {

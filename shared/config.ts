@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "./domain/errors.js";
 import { parseRegistries, type RegistryConfig } from "./domain/registries.js";
+import { DEFAULT_ECOSYSTEMS, DEFAULT_OSV_BASE_URL, DEFAULT_REDHAT_CPE_URL } from "./vulndb/defaults.js";
 
 /**
  * Every setting scanhook reads, in one place: name, meaning, default and validation. Values come
@@ -121,6 +122,23 @@ export const SETTINGS = {
   VERDICT_CACHE_MAX_ENTRIES: spec(z.coerce.number().int().min(0).max(10_000_000), "Most verdicts an instance keeps in memory.", { default: "100000" }),
   VERDICT_BATCH_MAX: spec(z.coerce.number().int().min(1).max(1000), "Most digests one `POST /api/verdicts/batch` may ask for.", { default: "100" }),
   VERDICT_SWEEP_MAX_RECORDS: spec(z.coerce.number().int().min(100).max(1_000_000), "Most records one run of the verdict sweep recomputes; the next run goes on from its saved cursor.", {
+    default: "5000"
+  }),
+  VULNDB_SOURCE: spec(z.enum(["file", "blob"]), "Where the functions read the vulnerability DB: `file` (`VULNDB_PATH`) or `blob` (published in the storage account, downloaded once per version).", {
+    default: "file"
+  }),
+  VULNDB_PATH: spec(optionalText, "The vulnerability DB file (with `blob`: the refresh's working copy; downloads are cached beside it). Defaults to `<SCANHOOK_DATA_DIR>/vulndb.sqlite`."),
+  VULNDB_DOWNLOAD: spec(bool, "Build and refresh the DB from the OSV export (at start and hourly); `false` leaves the DB to `scanhook db`.", { default: "true" }),
+  OSV_BASE_URL: spec(z.url(), "Base URL of the OSV export (`<base>/<ecosystem>/all.zip`, `modified_id.csv`), or a mirror of it.", { default: DEFAULT_OSV_BASE_URL }),
+  OSV_ECOSYSTEMS: spec(
+    z.string().trim().regex(/^[^,]+(,[^,]+)*$/, { message: "expected ecosystem names, comma-separated" }),
+    "OSV export ecosystems the refresh downloads, comma-separated.",
+    { default: DEFAULT_ECOSYSTEMS.join(",") }
+  ),
+  REDHAT_CPE_URL: spec(z.union([z.literal("none"), z.url()]), "Red Hat's repository-to-cpe.json (content set → CPE) the refresh downloads; `none` skips it (Red Hat images are then a coverage gap).", {
+    default: DEFAULT_REDHAT_CPE_URL
+  }),
+  VULNDB_REMATCH_MAX_RECORDS: spec(z.coerce.number().int().min(100).max(1_000_000), "Most records one run examines when queueing never-matched records for a rematch; the next run goes on from its saved cursor.", {
     default: "5000"
   })
 } as const;

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -7,20 +6,20 @@ import { loadProcessSettings } from "../../shared/config.js";
 import { ScanhookError } from "../../shared/domain/errors.js";
 import { buildVulnDb, type OsvInput } from "../../shared/vulndb/db/build.js";
 import { readDbInfo } from "../../shared/vulndb/db/reader.js";
-import { DB_FILE_NAME, DEFAULT_ECOSYSTEMS, DEFAULT_OSV_BASE_URL } from "../../shared/vulndb/defaults.js";
 import { openUrl } from "../../shared/vulndb/http.js";
 import { fetchRepositoryToCpe, parseRepositoryToCpe } from "../../shared/vulndb/osv-export.js";
 import { readLocalSource, readZip } from "../../shared/vulndb/sources.js";
 import { updateFromExport } from "../../shared/vulndb/update.js";
+import { refreshConfigFrom, vulnDbPath } from "../../shared/vulndb/refresh.js";
 import type { Command } from "../command.js";
 
 const usage = (message: string): ScanhookError => new ScanhookError("CLI.USAGE", message);
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : []);
 const isUrl = (s: string): boolean => /^https?:\/\//.test(s);
 
-/** The DB file commands use when `--db`/`--out` is not given: `<SCANHOOK_DATA_DIR>/vulndb.sqlite`. */
+/** The DB file commands use when `--db`/`--out` is not given: the one `npm start` serves (`VULNDB_PATH`). */
 export function defaultDbPath(): string {
-  return join(loadProcessSettings().SCANHOOK_DATA_DIR, DB_FILE_NAME);
+  return vulnDbPath(loadProcessSettings());
 }
 
 function osvInput(location: string): OsvInput {
@@ -84,10 +83,12 @@ export const dbCommand: Command = {
         return 0;
       }
       case "update": {
-        const target = typeof values.db === "string" ? values.db : defaultDbPath();
-        const base = typeof values["osv-base"] === "string" ? values["osv-base"] : DEFAULT_OSV_BASE_URL;
-        const ecosystems = typeof values.ecosystems === "string" ? values.ecosystems.split(",").map((s) => s.trim()).filter((s) => s !== "") : [...DEFAULT_ECOSYSTEMS];
-        const cpeUrl = typeof values["redhat-cpe"] === "string" ? values["redhat-cpe"] : undefined;
+        // Defaults are the settings the runtime's refresh uses (OSV_BASE_URL, OSV_ECOSYSTEMS, REDHAT_CPE_URL).
+        const configured = refreshConfigFrom(loadProcessSettings());
+        const target = typeof values.db === "string" ? values.db : configured.path;
+        const base = typeof values["osv-base"] === "string" ? values["osv-base"] : configured.osvBaseUrl;
+        const ecosystems = typeof values.ecosystems === "string" ? values.ecosystems.split(",").map((s) => s.trim()).filter((s) => s !== "") : [...configured.ecosystems];
+        const cpeUrl = typeof values["redhat-cpe"] === "string" ? values["redhat-cpe"] : configured.redHatCpeUrl;
         err(`updating ${target} from ${base}`);
         const outcome = await updateFromExport({ out: target, osvBaseUrl: base, ecosystems, ...(cpeUrl === undefined ? {} : { redHatCpeUrl: cpeUrl }), now, onProgress: progress });
         out(outcome.changed ? `${target}: version ${outcome.report.version}, ${outcome.report.records} records` : `${target}: up to date (version ${outcome.version})`);

@@ -63,7 +63,8 @@ describe("registry → webhook → queue → record", () => {
         SCANHOOK_DATA_DIR: join(dir, "data"),
         REGISTRIES: `http://${registry.host}`,
         WEBHOOK_KEY,
-        READ_KEY
+        READ_KEY,
+        VULNDB_DOWNLOAD: "false"
       }
     ]);
     host = await startLocalHost({ settings, functions: FUNCTIONS, log: quiet });
@@ -195,7 +196,8 @@ describe("a host killed between accept and consume", () => {
       SCANHOOK_DATA_DIR: join(dir, "data"),
       REGISTRIES: `http://${registry.host}`,
       WEBHOOK_KEY,
-      READ_KEY
+      READ_KEY,
+      VULNDB_DOWNLOAD: "false"
     };
     const images = Array.from({ length: 5 }, (_, i) => buildImage({ layers: [{ [`kill-${i}`]: String(i) }] }));
     for (const built of images) await pushImage(registry.url, "kill/app", built);

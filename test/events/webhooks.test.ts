@@ -37,6 +37,7 @@ describe("webhooks", () => {
         SCANHOOK_DATA_DIR: join(dir, "data"),
         REGISTRIES,
         HTTP_MAX_BODY_BYTES: "65536",
+        VULNDB_DOWNLOAD: "false",
         "AzureWebJobs.scanRequests.Disabled": "true"
       }
     ]);
@@ -175,7 +176,10 @@ describe("webhooks when the queue is down", () => {
         REGISTRIES,
         // Nothing listens there: every enqueue fails.
         AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;QueueEndpoint=http://127.0.0.1:${deadPort}/devstoreaccount1;BlobEndpoint=http://127.0.0.1:${deadPort}/devstoreaccount1;`,
-        "AzureWebJobs.scanRequests.Disabled": "true"
+        "AzureWebJobs.scanRequests.Disabled": "true",
+        // Queue consumers need the queue service to start; this host has none that answers.
+        "AzureWebJobs.rematchRequests.Disabled": "true",
+        VULNDB_DOWNLOAD: "false"
       }
     ]);
     host = await startLocalHost({ settings, functions: FUNCTIONS, log: quiet });

@@ -56,6 +56,8 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       READ_KEY: TEST_KEYS.read,
       ADMIN_KEY: TEST_KEYS.admin,
       ADMISSION_SECRET: TEST_KEYS.admission,
+      // Tests reach only servers on 127.0.0.1: no OSV download unless a test points it at one.
+      VULNDB_DOWNLOAD: "false",
       ...options.settings
     }
   ]);

@@ -106,6 +106,7 @@ describe("local host", () => {
         AZURITE_QUEUE_PORT: String(ports.queue),
         SCANHOOK_DATA_DIR: dataDir,
         READ_KEY: KEY,
+        VULNDB_DOWNLOAD: "false",
         ...extra
       }
     ]);
@@ -227,7 +228,7 @@ describe("npm start's process", () => {
   async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
     const child = spawn(process.execPath, [new URL("../../dist/functions/host/main.js", import.meta.url).pathname], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: dir, ...env },
+      env: { PATH: process.env.PATH ?? "", HOME: dir, VULNDB_DOWNLOAD: "false", ...env },
       stdio: ["ignore", "pipe", "pipe"]
     });
     children.push(child);

@@ -57,7 +57,8 @@ describe("push → scan → record with an SBOM", () => {
         AZURITE_QUEUE_PORT: String(await freePort()),
         SCANHOOK_DATA_DIR: join(dir, "data"),
         REGISTRIES: `http://${registry.host}`,
-        WEBHOOK_KEY
+        WEBHOOK_KEY,
+        VULNDB_DOWNLOAD: "false"
       }
     ]);
     host = await startLocalHost({ settings, functions: FUNCTIONS, log: quiet });

@@ -35,6 +35,7 @@ export async function startVerdictHost(settings: Record<string, string> = {}, cl
         WEBHOOK_KEY: KEYS.webhook,
         POLICY_LOCATION: `file:${policyPath}`,
         REGISTRIES: "myacr.azurecr.io",
+        VULNDB_DOWNLOAD: "false",
         "AzureWebJobs.scanRequests.Disabled": "true",
         ...settings
       }
