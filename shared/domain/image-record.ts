@@ -193,6 +193,34 @@ export const ManifestFactsSchema = z.object({
 });
 export type ManifestFactsRecord = z.infer<typeof ManifestFactsSchema>;
 
+/**
+ * One platform manifest of an index as the index's record sees it: its scan state and, once it has
+ * one, the index facts of its result (the SBOM and package counts). Findings and the match stay on
+ * the platform's own record, where a rematch changes them; the verdict of an index reads them there.
+ */
+export const PlatformResultSchema = z.object({
+  digest,
+  platform: PlatformSchema.optional(),
+  state: ScanStateSchema,
+  /** The platform's `scan.updatedAt`: an entry is only ever replaced by a newer one. */
+  updatedAt: time,
+  lastError: ScanErrorSchema.optional(),
+  result: z.object({ sbom: BlobRefSchema, packageCounts: z.record(nonEmpty, z.int().nonnegative()), indexedAt: time }).optional()
+});
+export type PlatformResult = z.infer<typeof PlatformResultSchema>;
+
+/**
+ * An index's result is the set of its platforms' (issue 7): one entry per recorded child, in
+ * `childDigests` order. `complete` once every child is recorded and each has a result or was
+ * skipped (an attestation, a platform outside `SCAN_PLATFORMS`); a failed platform keeps it false.
+ */
+export const IndexResultSchema = z.object({
+  platforms: z.array(PlatformResultSchema),
+  complete: z.boolean(),
+  updatedAt: time
+});
+export type IndexResult = z.infer<typeof IndexResultSchema>;
+
 export const ImageRecordSchema = z
   .object({
     /** The digest. Also the Cosmos DB partition key, so reading a verdict is a point read. */
@@ -211,6 +239,8 @@ export const ImageRecordSchema = z
     locationKeys: z.array(nonEmpty),
     /** For an index: its platform manifests, each a record of its own. */
     childDigests: z.array(digest).optional(),
+    /** For an index: its platforms' scan states and results, kept by the scanner as they change. */
+    platformResults: IndexResultSchema.optional(),
     /** For a platform manifest: its platform, and the indexes that list it. */
     platform: PlatformSchema.optional(),
     parentDigests: z.array(digest).optional(),

@@ -11,6 +11,7 @@ import type { Scanner } from "../usecases/process-scan-request.js";
 import type { Analyzer } from "./analyzer.js";
 import { ANALYZERS } from "./analyzers/index.js";
 import { BlobLayerCache, type LayerCache } from "./cache.js";
+import { refreshParentsOf } from "./index-result.js";
 import { indexImage } from "./indexer.js";
 import type { ScanLimits } from "./limits.js";
 import { CYCLONEDX_MEDIA_TYPE, toCycloneDx } from "./sbom/cyclonedx.js";
@@ -30,6 +31,7 @@ import { registryImageSource } from "./sources/registry.js";
  * - Errors that a retry cannot change (a corrupt or oversized layer, a digest mismatch, a timeout)
  *   end the scan as `failed` or `timeout` and resolve; others (registry unreachable …) put the
  *   record back to `queued` with the cause and reject, so the queue retries the message.
+ * - Every index listing the platform gets its `platformResults` recomputed (./index-result.ts).
  * - Without a matcher the result says so: `findings: []`, `dbVersion: "none"` and the
  *   `no-vulnerability-db` gap, never a silent "clean".
  */
@@ -89,68 +91,79 @@ export function createScanner(deps: ScannerDeps): Scanner {
     });
   };
 
+  const scan = async (record: ImageRecord, request: ScanRequest, options: { abortSignal?: AbortSignal }): Promise<void> => {
+    const manifest = record.manifest;
+    if (record.kind !== "image" || manifest === undefined) return;
+    if (request.kind === "index" && record.result !== undefined && sameAnalyzers(record.result.analyzers, current)) {
+      if (record.scan.state !== "done") await setState(record.id, "done");
+      return;
+    }
+    if (record.platform !== undefined && !platformMatches(record.platform, deps.platforms)) {
+      await setState(record.id, "skipped", new ScanhookError("SCAN.PLATFORM_FILTERED", `platform ${record.platform.os}/${record.platform.architecture} is not in SCAN_PLATFORMS`));
+      return;
+    }
+    await setState(record.id, "scanning");
+    const log = deps.log?.child("scanner");
+    try {
+      const source = await registryImageSource(
+        deps.registry,
+        { host: request.registry, repository: request.repository, digest: record.id },
+        manifest,
+        { limits: deps.limits, ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }) }
+      );
+      const started = now();
+      const index = await indexImage(source, { analyzers, limits: deps.limits, cache, now: started, ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }) });
+      for (const w of index.warnings.slice(0, 20)) log?.warn(`${record.id}: ${w}`);
+      const bom = toCycloneDx({ subject: source.name, digest: record.id, facts: index.facts, distribution: index.distribution, analyzers: index.analyzers, indexedAt: started });
+      const bytes = Buffer.from(JSON.stringify(bom));
+      const blob = sbomBlobName(record.id);
+      await deps.blobs.put(BLOB_CONTAINERS.results, blob, bytes, { contentType: CYCLONEDX_MEDIA_TYPE });
+      const matcher = await matcherNow();
+      const matchedAt = now();
+      const outcome = matcher?.match(index.facts, matchedAt);
+      const counts: Record<string, number> = {};
+      for (const p of index.facts.packages) {
+        const key = p.ecosystem ?? "unknown";
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      const result: ScanResult = {
+        analyzers: index.analyzers,
+        sbom: { blob, mediaType: CYCLONEDX_MEDIA_TYPE, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") },
+        packageCounts: counts,
+        findings: outcome === undefined ? [] : [...outcome.findings],
+        coverageGaps: outcome === undefined ? [...index.facts.coverageGaps, NO_DB_GAP] : [...outcome.coverageGaps],
+        indexedAt: started.toISOString(),
+        dbVersion: outcome?.dbVersion ?? NO_DB_VERSION,
+        matchedAt: outcome?.matchedAt ?? matchedAt.toISOString()
+      };
+      const at = now().toISOString();
+      await deps.images.update(record.id, (r) => {
+        if (r === undefined) return undefined;
+        const { lastError: _previous, ...scan } = r.scan;
+        return { ...r, result, lastScannedAt: at, scan: { ...scan, state: "done", updatedAt: at } };
+      });
+      log?.info(`${record.id}: ${index.facts.packages.length} packages, ${index.layersRead} of ${source.layers.length} layers read`);
+    } catch (e) {
+      const code = isScanhookError(e) ? e.code : "";
+      if (FINAL_CODES.test(code)) {
+        await setState(record.id, code === "SCAN.TIMEOUT" ? "timeout" : "failed", e);
+        log?.warn(`${record.id}: ${describeError(e)}`);
+        return;
+      }
+      await setState(record.id, "queued", e).catch(() => undefined);
+      throw e;
+    }
+  };
+
   return {
     async scan(record: ImageRecord, request: ScanRequest, options: { abortSignal?: AbortSignal }): Promise<void> {
-      const manifest = record.manifest;
-      if (record.kind !== "image" || manifest === undefined) return;
-      if (request.kind === "index" && record.result !== undefined && sameAnalyzers(record.result.analyzers, current)) {
-        if (record.scan.state !== "done") await setState(record.id, "done");
-        return;
-      }
-      if (record.platform !== undefined && !platformMatches(record.platform, deps.platforms)) {
-        await setState(record.id, "skipped", new ScanhookError("SCAN.PLATFORM_FILTERED", `platform ${record.platform.os}/${record.platform.architecture} is not in SCAN_PLATFORMS`));
-        return;
-      }
-      await setState(record.id, "scanning");
-      const log = deps.log?.child("scanner");
       try {
-        const source = await registryImageSource(
-          deps.registry,
-          { host: request.registry, repository: request.repository, digest: record.id },
-          manifest,
-          { limits: deps.limits, ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }) }
-        );
-        const started = now();
-        const index = await indexImage(source, { analyzers, limits: deps.limits, cache, now: started, ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }) });
-        for (const w of index.warnings.slice(0, 20)) log?.warn(`${record.id}: ${w}`);
-        const bom = toCycloneDx({ subject: source.name, digest: record.id, facts: index.facts, distribution: index.distribution, analyzers: index.analyzers, indexedAt: started });
-        const bytes = Buffer.from(JSON.stringify(bom));
-        const blob = sbomBlobName(record.id);
-        await deps.blobs.put(BLOB_CONTAINERS.results, blob, bytes, { contentType: CYCLONEDX_MEDIA_TYPE });
-        const matcher = await matcherNow();
-        const matchedAt = now();
-        const outcome = matcher?.match(index.facts, matchedAt);
-        const counts: Record<string, number> = {};
-        for (const p of index.facts.packages) {
-          const key = p.ecosystem ?? "unknown";
-          counts[key] = (counts[key] ?? 0) + 1;
+        await scan(record, request, options);
+      } finally {
+        // A platform's new state reaches its indexes' records; a failure here must not fail the scan.
+        if (record.kind === "image") {
+          await refreshParentsOf(deps.images, record.id, now).catch((e: unknown) => deps.log?.child("scanner").warn(`${record.id}: its indexes' platform results were not updated: ${describeError(e)}`));
         }
-        const result: ScanResult = {
-          analyzers: index.analyzers,
-          sbom: { blob, mediaType: CYCLONEDX_MEDIA_TYPE, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") },
-          packageCounts: counts,
-          findings: outcome === undefined ? [] : [...outcome.findings],
-          coverageGaps: outcome === undefined ? [...index.facts.coverageGaps, NO_DB_GAP] : [...outcome.coverageGaps],
-          indexedAt: started.toISOString(),
-          dbVersion: outcome?.dbVersion ?? NO_DB_VERSION,
-          matchedAt: outcome?.matchedAt ?? matchedAt.toISOString()
-        };
-        const at = now().toISOString();
-        await deps.images.update(record.id, (r) => {
-          if (r === undefined) return undefined;
-          const { lastError: _previous, ...scan } = r.scan;
-          return { ...r, result, lastScannedAt: at, scan: { ...scan, state: "done", updatedAt: at } };
-        });
-        log?.info(`${record.id}: ${index.facts.packages.length} packages, ${index.layersRead} of ${source.layers.length} layers read`);
-      } catch (e) {
-        const code = isScanhookError(e) ? e.code : "";
-        if (FINAL_CODES.test(code)) {
-          await setState(record.id, code === "SCAN.TIMEOUT" ? "timeout" : "failed", e);
-          log?.warn(`${record.id}: ${describeError(e)}`);
-          return;
-        }
-        await setState(record.id, "queued", e).catch(() => undefined);
-        throw e;
       }
     }
   };

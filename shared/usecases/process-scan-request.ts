@@ -6,6 +6,7 @@ import type { ScanRequest } from "../domain/scan-request.js";
 import type { RegistryClient } from "../registry/port.js";
 import type { QueueSender } from "../queues/queues.js";
 import type { Container } from "../store/port.js";
+import { refreshIndexResult, refreshParentsOf } from "../scanner/index-result.js";
 import { requestScan } from "./record-events.js";
 
 /**
@@ -107,7 +108,11 @@ export async function processScanRequest(request: ScanRequest, deps: ProcessScan
     }
     const facts = classified.facts;
     const recorded = await recordManifest(request, deps, facts, manifest.bytes.length);
-    if (facts.kind === "index") await recordChildren(request, deps, facts);
+    if (facts.kind === "index") {
+      await recordChildren(request, deps, facts);
+      // Platforms scanned before this index was (pushed alone, or listed by another index) count at once.
+      await refreshIndexResult(deps.images, request.digest, deps.now);
+    }
     if (facts.kind === "image" && deps.scanner !== undefined && recorded !== undefined) {
       await deps.scanner.scan(recorded, request, context.abortSignal === undefined ? {} : { abortSignal: context.abortSignal });
     }
@@ -200,6 +205,8 @@ async function releaseLease(digest: Digest, deps: ProcessScanDeps, context: Proc
         }
       };
     });
+    // A platform that ends failed here (its manifest could not be read) is part of its indexes' results.
+    if (context.isLastAttempt) await refreshParentsOf(deps.images, digest, deps.now);
   } catch {
     // The original error matters more; the lease runs out by itself.
   }
