@@ -65,25 +65,45 @@ export function keySetFrom(settings: Settings, stored: StoredKeys = {}): KeySet 
 
 const digestOf = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 
+function matchesAnyDigest(presented: Buffer, accepted: readonly Buffer[]): boolean {
+  let ok = false;
+  for (const candidate of accepted) ok = timingSafeEqual(presented, candidate) || ok;
+  return ok;
+}
+
 /**
  * Whether `presented` is one of `accepted`, in time independent of where they differ: both sides
  * are hashed to equal length first, and every candidate is compared (no early exit).
  */
 export function matchesAny(presented: string, accepted: readonly string[]): boolean {
-  const p = digestOf(presented);
-  let ok = false;
-  for (const candidate of accepted) ok = timingSafeEqual(p, digestOf(candidate)) || ok;
-  return ok;
+  return matchesAnyDigest(digestOf(presented), accepted.map(digestOf));
+}
+
+/** The accepted keys' digests per role, computed once per key set: the check is on every request. */
+const acceptedDigests = new WeakMap<KeySet, Map<SecretRole, readonly Buffer[]>>();
+
+function digestsFor(keys: KeySet, role: SecretRole): readonly Buffer[] {
+  let byRole = acceptedDigests.get(keys);
+  if (byRole === undefined) {
+    byRole = new Map();
+    acceptedDigests.set(keys, byRole);
+  }
+  let digests = byRole.get(role);
+  if (digests === undefined) {
+    digests = (role === "read" ? [...keys.read, ...keys.admin] : keys[role]).map(digestOf);
+    byRole.set(role, digests);
+  }
+  return digests;
 }
 
 export type KeyCheck = "ok" | "missing" | "wrong" | "unconfigured";
 
 /** Checks a presented key for a role; `read` also accepts the admin keys. */
 export function checkKey(keys: KeySet, role: SecretRole, presented: string | undefined): KeyCheck {
-  const accepted = role === "read" ? [...keys.read, ...keys.admin] : keys[role];
+  const accepted = digestsFor(keys, role);
   if (accepted.length === 0) return "unconfigured";
   if (presented === undefined || presented === "") return "missing";
-  return matchesAny(presented, accepted) ? "ok" : "wrong";
+  return matchesAnyDigest(digestOf(presented), accepted) ? "ok" : "wrong";
 }
 
 export function keysFile(dataDir: string): string {

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { HttpRequest as AzureHttpRequest, HttpResponseInit, InvocationContext as AzureInvocationContext, LogLevel } from "@azure/functions";
+import type { HttpRequest as AzureHttpRequest, HttpResponseInit, InvocationContext as AzureInvocationContext } from "@azure/functions";
 import type { Logger } from "../../shared/log.js";
-import { HttpRequest, InvocationContext } from "../azure-functions.js";
+import { InvocationContext } from "../azure-functions.js";
+import { LocalHttpRequest } from "./local-request.js";
+import { logHandlerFor } from "./log-handler.js";
 import type { HttpFunction, HttpMethod } from "../declaration.js";
 
 /**
@@ -75,7 +77,13 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large" | undefined> {
+  // No length and no chunked encoding means no body (RFC 9112 §6.3): skip the stream machinery,
+  // which costs more than the rest of a warm GET.
+  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) {
+    req.resume();
+    return undefined;
+  }
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return "too-large";
   const chunks: Buffer[] = [];
@@ -88,25 +96,20 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "
   return Buffer.concat(chunks, size);
 }
 
-function logHandlerFor(log: Logger): (level: LogLevel, ...args: unknown[]) => void {
-  return (level, ...args) => {
-    const text = args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
-    if (level === "error" || level === "critical") log.error(text);
-    else if (level === "warning") log.warn(text);
-    else if (level === "information") log.info(text);
-    else log.debug(text);
-  };
-}
 
 async function writeResponse(res: ServerResponse, result: HttpResponseInit): Promise<void> {
-  const headers = new Headers(result.headers as ConstructorParameters<typeof Headers>[0]);
+  const out: Record<string, string> = {};
+  const given = result.headers;
+  if (given instanceof Headers) given.forEach((v, k) => (out[k] = v));
+  else if (Array.isArray(given)) for (const [k, v] of given as [string, string][]) out[k.toLowerCase()] = v;
+  else if (given !== undefined) for (const [k, v] of Object.entries(given as Record<string, string>)) out[k.toLowerCase()] = v;
   let body: Uint8Array | string | undefined;
   if (result.jsonBody !== undefined) {
     body = JSON.stringify(result.jsonBody);
-    if (!headers.has("content-type")) headers.set("content-type", "application/json; charset=utf-8");
+    out["content-type"] ??= "application/json; charset=utf-8";
   } else if (typeof result.body === "string") {
     body = result.body;
-    if (!headers.has("content-type")) headers.set("content-type", "text/plain; charset=utf-8");
+    out["content-type"] ??= "text/plain; charset=utf-8";
   } else if (result.body instanceof Uint8Array) {
     body = result.body;
   } else if (result.body instanceof ArrayBuffer) {
@@ -114,9 +117,7 @@ async function writeResponse(res: ServerResponse, result: HttpResponseInit): Pro
   } else if (result.body !== undefined && result.body !== null) {
     body = new Uint8Array(await new Response(result.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
   }
-  headers.delete("content-length");
-  const out: Record<string, string> = {};
-  headers.forEach((v, k) => (out[k] = v));
+  delete out["content-length"];
   if (body !== undefined) out["content-length"] = String(Buffer.byteLength(body));
   res.writeHead(result.status ?? 200, out);
   res.end(body);
@@ -125,6 +126,8 @@ async function writeResponse(res: ServerResponse, result: HttpResponseInit): Pro
 /** Starts the server; resolves once it listens (port 0 picks a free one: see `url`). */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const log = options.log;
+  // One log handler per function, built once: the HTTP path is the verdict hot path.
+  const logHandlers = new Map(options.functions.map((m) => [m.fn.name, logHandlerFor(log.child(m.fn.name))]));
   const server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
       log.error(`http: ${(e as Error).message}`);
@@ -148,22 +151,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
         req.resume();
         return;
       }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
-      const query: Record<string, string> = {};
-      url.searchParams.forEach((v, k) => (query[k] ??= v));
-      const request = new HttpRequest({
-        method,
-        url: url.toString(),
-        headers,
-        query,
-        params,
-        ...(body.length > 0 ? { body: { bytes: body } } : {})
-      });
+      const headers = new Headers();
+      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
+      const request = new LocalHttpRequest({ method, url, headers, params, body });
       const context = new InvocationContext({
         invocationId: randomUUID(),
         functionName: mounted.fn.name,
-        logHandler: logHandlerFor(log.child(mounted.fn.name))
+        logHandler: logHandlers.get(mounted.fn.name) ?? logHandlerFor(log)
       });
       const started = Date.now();
       const result = await mounted.invoke(request, context);

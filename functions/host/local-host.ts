@@ -16,6 +16,7 @@ import { resumeWaiting } from "../../shared/usecases/resume-waiting.js";
 import { startAzurite, type AzuriteHandle } from "./azurite.js";
 import { readQueueSettings, type QueueHostSettings } from "./host-json.js";
 import { compileRoute, startHttpServer, type MountedHttpFunction } from "./http-server.js";
+import { logHandlerFor } from "./log-handler.js";
 import { startQueuePoller, type QueuePoller } from "./queue-poller.js";
 import { startTimerScheduler, type Clock, type HostLog, type TimerScheduler } from "./timer-scheduler.js";
 
@@ -56,18 +57,11 @@ function hostLog(log: Logger): HostLog {
 }
 
 function contextFor(name: string, log: Logger, triggerMetadata?: Record<string, unknown>): Context {
-  const scoped = log.child(name);
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName: name,
     ...(triggerMetadata === undefined ? {} : { triggerMetadata }),
-    logHandler: (level, ...args) => {
-      const text = args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
-      if (level === "error" || level === "critical") scoped.error(text);
-      else if (level === "warning") scoped.warn(text);
-      else if (level === "information") scoped.info(text);
-      else scoped.debug(text);
-    }
+    logHandler: logHandlerFor(log.child(name))
   });
 }
 
