@@ -10,6 +10,8 @@ import type { AnalyzerLayerResult, LayerChanges } from "./layer.js";
  * keyed by the walker's version. A base layer shared by a thousand images is read once; bumping
  * one analyzer's version makes only that analyzer read the layers again.
  *
+ * Walker version 2 records the layer's symlinks too (directory symlinks resolve through them).
+ *
  * Blob names: `layers/<algorithm>/<hex>/analyzers/<analyzer name>/<version>.json` and
  * `layers/<algorithm>/<hex>/changes/<walker version>.json` in the layer-cache container. Entries
  * are written once (`ifNotExists`) and only after the layer's digest was verified; an entry that
@@ -17,14 +19,18 @@ import type { AnalyzerLayerResult, LayerChanges } from "./layer.js";
  */
 
 /** Bump when what `readLayer` records about whiteouts changes. */
-export const WALKER_VERSION = "1";
+export const WALKER_VERSION = "2";
 
 const AnalyzerLayerResultSchema = z.object({
   files: z.array(z.object({ path: z.string(), value: z.unknown() })),
   links: z.array(z.object({ path: z.string(), target: z.string() })),
   warnings: z.array(z.string())
 });
-const LayerChangesSchema = z.object({ whiteouts: z.array(z.string()), opaqueDirs: z.array(z.string()) });
+const LayerChangesSchema = z.object({
+  whiteouts: z.array(z.string()),
+  opaqueDirs: z.array(z.string()),
+  symlinks: z.array(z.object({ path: z.string(), target: z.string() }))
+});
 
 export interface LayerCache {
   getResult(layer: Digest, analyzer: Analyzer): Promise<AnalyzerLayerResult | undefined>;

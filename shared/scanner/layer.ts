@@ -33,10 +33,16 @@ export interface AnalyzerLayerResult {
   readonly warnings: readonly string[];
 }
 
-/** The layer's deletions, which every analyzer's view needs. */
+/** What every analyzer's view needs of a layer besides its claimed files: deletions and symlinks. */
 export interface LayerChanges {
   readonly whiteouts: readonly string[];
   readonly opaqueDirs: readonly string[];
+  /**
+   * The layer's symlinks (up to `MAX_SYMLINKS`), target resolved inside the root: a directory
+   * symlink in the middle of a path (`var/lib/rpm` → `usr/lib/sysimage/rpm`, merged-usr `lib` →
+   * `usr/lib`) is resolved through them, since the tar does not say which links are directories.
+   */
+  readonly symlinks: readonly { readonly path: string; readonly target: string }[];
 }
 
 export interface LayerScan {
@@ -58,6 +64,8 @@ export function detectCompression(head: Uint8Array): Compression {
 
 /** Most warnings kept per layer; the rest are counted. */
 const MAX_WARNINGS = 100;
+/** Most symlinks recorded per layer (a Debian base has about 650): bounds the per-layer cache entry. */
+export const MAX_SYMLINKS = 50_000;
 
 class ZstdDecoder extends Transform {
   private readonly decoder = new Decompress((data) => {
@@ -135,6 +143,8 @@ export class LayerCollector {
   private readonly results = new Map<string, { files: Map<string, unknown>; links: Map<string, string>; warnings: string[] }>();
   private readonly whiteouts = new Set<string>();
   private readonly opaqueDirs = new Set<string>();
+  private readonly symlinks = new Map<string, string>();
+  private symlinksDropped = 0;
   private readonly warnings: string[] = [];
   private suppressed = 0;
 
@@ -167,6 +177,13 @@ export class LayerCollector {
       if (base === ".wh..wh..opq") this.opaqueDirs.add(dir);
       else if (!base.startsWith(".wh..wh.")) this.whiteouts.add(dir === "" ? base.slice(4) : `${dir}/${base.slice(4)}`);
       return undefined;
+    }
+    if (type === "symlink") {
+      if (this.symlinks.size < MAX_SYMLINKS || this.symlinks.has(path)) this.symlinks.set(path, resolveLinkTarget(path, linkTarget));
+      else if (this.symlinksDropped++ === 0) this.warn(`more than ${MAX_SYMLINKS} symlinks: paths through the others are not resolved`);
+    } else if (this.symlinks.size > 0) {
+      // A later entry at the same path replaces the link.
+      this.symlinks.delete(path);
     }
     if (type !== "file" && type !== "symlink" && type !== "hardlink") return undefined;
     const claiming = this.analyzers.filter((a) => a.matches(path));
@@ -212,7 +229,8 @@ export class LayerCollector {
         warnings: r.warnings.slice(0, MAX_WARNINGS)
       });
     }
-    return { results, changes: { whiteouts: [...this.whiteouts], opaqueDirs: [...this.opaqueDirs] }, warnings, ...stats };
+    const symlinks = [...this.symlinks].map(([path, target]) => ({ path, target }));
+    return { results, changes: { whiteouts: [...this.whiteouts], opaqueDirs: [...this.opaqueDirs], symlinks }, warnings, ...stats };
   }
 }
 
