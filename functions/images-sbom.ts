@@ -1,12 +1,13 @@
 import { ScanhookError } from "../shared/domain/errors.js";
-import { getResultBlob } from "../shared/usecases/images-api.js";
+import { getSbom } from "../shared/usecases/images-api.js";
 import type { HttpFunction } from "./declaration.js";
 import type { Services } from "./services.js";
 import { digestParam } from "./verdict.js";
 
 /**
  * `GET /api/images/{digest}/sbom?format=cyclonedx|spdx` (read key): the stored SBOM (CycloneDX,
- * the canonical one, by default); 404 with the reason when none is stored yet.
+ * the canonical one, by default) or its SPDX 2.3 rendering; 404 with the reason when none is
+ * stored yet.
  */
 export const imagesSbom: HttpFunction<Services> = {
   kind: "http",
@@ -20,7 +21,8 @@ export const imagesSbom: HttpFunction<Services> = {
     if (format !== "cyclonedx" && format !== "spdx") {
       throw new ScanhookError("REQUEST.INVALID", "format: cyclonedx or spdx", { status: 400, meta: { field: "format" } });
     }
-    const blob = await getResultBlob(services.store.images, services.blobs, digest, format === "spdx" ? "sbom-spdx" : "sbom-cyclonedx");
-    return { status: 200, headers: { "content-type": blob.mediaType, "cache-control": "private, max-age=300, immutable" }, body: new Uint8Array(blob.bytes) };
+    const blob = await getSbom(services.store.images, services.blobs, digest, format);
+    // Not immutable: a reindex (a newer analyzer) replaces a digest's SBOM.
+    return { status: 200, headers: { "content-type": blob.mediaType, "cache-control": "private, max-age=60" }, body: new Uint8Array(blob.bytes) };
   }
 };

@@ -8,13 +8,19 @@ import { BLOB_CONTAINERS } from "../blobs/blobs.js";
 import type { Digest } from "../domain/digest.js";
 import { ScanhookError } from "../domain/errors.js";
 import type { ImageRecord, ScanState, Severity, Verdict } from "../domain/image-record.js";
-import { SeveritySchema } from "../domain/image-record.js";
+import { CoverageGapSchema, SeveritySchema } from "../domain/image-record.js";
 import type { Policy } from "../domain/policy.js";
 import { isCachedVerdictCurrent, platformName } from "../domain/verdict.js";
 import type { QueueSender } from "../queues/queues.js";
 import { listImages, type ImageListFilter } from "../store/image-queries.js";
 import type { Container } from "../store/port.js";
 import { requestScan } from "./record-events.js";
+import { z } from "zod";
+import type { CycloneDxBom } from "../scanner/sbom/cyclonedx.js";
+import { SPDX_MEDIA_TYPE, toSpdx } from "../scanner/index.js";
+import type { DetailedFinding } from "../vulndb/match/matcher.js";
+import { renderSarif } from "../vulndb/report.js";
+import { reportBlobName } from "../vulndb/rematch.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -130,40 +136,67 @@ export async function getResult(images: Container<ImageRecord>, digest: Digest):
 
 export type SbomFormat = "cyclonedx" | "spdx";
 
-/** Blob names of what the indexer and matcher store beside a result, by format. */
-export function resultBlobName(digest: Digest, what: "sbom-cyclonedx" | "sbom-spdx" | "report-sarif"): string {
-  const [algorithm, hex] = digest.split(":") as [string, string];
-  switch (what) {
-    case "sbom-cyclonedx":
-      return `sboms/${algorithm}/${hex}.cdx.json`;
-    case "sbom-spdx":
-      return `sboms/${algorithm}/${hex}.spdx.json`;
-    case "report-sarif":
-      return `reports/${algorithm}/${hex}.sarif.json`;
-  }
-}
-
-/**
- * A stored rendering of the record's SBOM or report; 404 with the reason when the record has no
- * result or the rendering has not been written (the indexer and matcher write them).
- */
-export async function getResultBlob(
-  images: Container<ImageRecord>,
-  blobs: BlobStore,
-  digest: Digest,
-  what: "sbom-cyclonedx" | "sbom-spdx" | "report-sarif"
-): Promise<{ bytes: Buffer; mediaType: string }> {
-  const { result } = await getResult(images, digest);
-  const name = what === "sbom-cyclonedx" ? result.sbom.blob : resultBlobName(digest, what);
+async function readResultBlob(blobs: BlobStore, digest: Digest, name: string, what: string): Promise<Buffer> {
   const bytes = await blobs.get(BLOB_CONTAINERS.results, name);
   if (bytes === undefined) {
-    throw new ScanhookError("IMAGE.NO_BLOB", `${digest}: no ${what.replace("-", " ")} is stored for this digest yet (${BLOB_CONTAINERS.results}/${name})`, {
+    throw new ScanhookError("IMAGE.NO_BLOB", `${digest}: no ${what} is stored for this digest yet (${BLOB_CONTAINERS.results}/${name})`, {
       status: 404,
       meta: { digest }
     });
   }
-  const mediaType = what === "sbom-cyclonedx" ? result.sbom.mediaType : what === "sbom-spdx" ? "application/spdx+json" : "application/sarif+json";
-  return { bytes, mediaType };
+  return bytes;
+}
+
+function parseStored(bytes: Buffer, digest: Digest, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8")) as unknown;
+  } catch {
+    throw new ScanhookError("IMAGE.BLOB_INVALID", `${digest}: the stored ${what} is not JSON`, { status: 500, meta: { digest } });
+  }
+}
+
+/**
+ * The record's canonical SBOM (CycloneDX, DESIGN principle 10), as stored, and its SPDX rendering
+ * made from it on request: one stored SBOM, every other format a rendering. 404 with the reason
+ * while the record has no result or the blob is missing.
+ */
+export async function getSbom(
+  images: Container<ImageRecord>,
+  blobs: BlobStore,
+  digest: Digest,
+  format: SbomFormat
+): Promise<{ bytes: Buffer; mediaType: string }> {
+  const { result } = await getResult(images, digest);
+  const bytes = await readResultBlob(blobs, digest, result.sbom.blob, "SBOM");
+  if (format === "cyclonedx") return { bytes, mediaType: result.sbom.mediaType };
+  const bom = parseStored(bytes, digest, "SBOM") as CycloneDxBom;
+  if (typeof bom !== "object" || bom === null || !Array.isArray(bom.components) || typeof bom.metadata !== "object") {
+    throw new ScanhookError("IMAGE.BLOB_INVALID", `${digest}: the stored SBOM is not a CycloneDX document scanhook wrote`, { status: 500, meta: { digest } });
+  }
+  return { bytes: Buffer.from(JSON.stringify(toSpdx(bom))), mediaType: SPDX_MEDIA_TYPE };
+}
+
+const StoredReportSchema = z.object({
+  dbVersion: z.string(),
+  matchedAt: z.string(),
+  findings: z.array(z.record(z.string(), z.unknown())),
+  coverageGaps: z.array(CoverageGapSchema)
+});
+
+/** The full findings of the record's last match (the matcher's report blob), rendered as SARIF 2.1.0. */
+export async function getSarifReport(images: Container<ImageRecord>, blobs: BlobStore, digest: Digest): Promise<{ bytes: Buffer; mediaType: string }> {
+  await getResult(images, digest);
+  const stored = StoredReportSchema.safeParse(parseStored(await readResultBlob(blobs, digest, reportBlobName(digest), "report"), digest, "report"));
+  if (!stored.success) throw new ScanhookError("IMAGE.BLOB_INVALID", `${digest}: the stored report is not one scanhook wrote`, { status: 500, meta: { digest } });
+  const sarif = renderSarif({
+    target: digest,
+    dbVersion: stored.data.dbVersion,
+    matchedAt: stored.data.matchedAt,
+    findings: stored.data.findings as unknown as DetailedFinding[],
+    coverageGaps: stored.data.coverageGaps,
+    packages: []
+  });
+  return { bytes: Buffer.from(JSON.stringify(sarif)), mediaType: "application/sarif+json" };
 }
 
 /** Asks for a `reindex` of a digest at one of its locations (its index's, for a platform manifest). */

@@ -4,7 +4,10 @@ import { InvocationContext } from "../../functions/azure-functions.js";
 import { invokeTimer } from "../../functions/invoke.js";
 import { verdictSweep } from "../../functions/verdict-sweep.js";
 import { BLOB_CONTAINERS } from "../../shared/blobs/blobs.js";
+import type { Digest } from "../../shared/domain/digest.js";
 import type { ImageRecord } from "../../shared/domain/image-record.js";
+import { toCycloneDx } from "../../shared/scanner/index.js";
+import { reportBlobName } from "../../shared/vulndb/rematch.js";
 import { KEYS, startVerdictHost, type VerdictHost } from "./host.js";
 import { digestOf, finding, record, result } from "./records.js";
 
@@ -110,15 +113,44 @@ describe("images and policy API", () => {
     const missing = await t.call(`api/images/${r.id}/sbom`);
     expect(missing.status).toBe(404);
     expect((await body<{ error: { code: string } }>(missing)).error.code).toBe("IMAGE.NO_BLOB");
-    const sbom = JSON.stringify({ bomFormat: "CycloneDX", specVersion: "1.5" });
+    const sbom = JSON.stringify(
+      toCycloneDx({
+        subject: "myacr.azurecr.io/team/api@" + r.id,
+        digest: r.id as Digest,
+        facts: {
+          distribution: "Debian:12",
+          contentSetCpes: [],
+          coverageGaps: [],
+          packages: [{ name: "bash", version: "5.2.15-2+b2", purl: "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12", ecosystem: "Debian:12", source: { name: "bash", version: "5.2.15-2" }, analyzer: "os/dpkg" }]
+        },
+        distribution: undefined,
+        analyzers: { "os/dpkg": "1" },
+        indexedAt: new Date("2026-11-20T00:00:00Z")
+      })
+    );
     await t.host.services.blobs.put(BLOB_CONTAINERS.results, r.result?.sbom.blob ?? "", Buffer.from(sbom));
     const found = await t.call(`api/images/${r.id}/sbom?format=cyclonedx`);
     expect(found.status).toBe(200);
     expect(found.headers.get("content-type")).toBe("application/vnd.cyclonedx+json");
     expect(await found.text()).toBe(sbom);
-    expect((await t.call(`api/images/${r.id}/sbom?format=spdx`)).status).toBe(404);
+    const spdx = await t.call(`api/images/${r.id}/sbom?format=spdx`);
+    expect(spdx.status).toBe(200);
+    const spdxDoc = await body<{ spdxVersion: string; packages: { name: string }[] }>(spdx);
+    expect(spdxDoc.spdxVersion).toBe("SPDX-2.3");
+    expect(spdxDoc.packages.map((p) => p.name)).toContain("bash");
     expect((await t.call(`api/images/${r.id}/sbom?format=xml`)).status).toBe(400);
     expect((await t.call(`api/images/${r.id}/report?format=sarif`)).status).toBe(404);
+    const finding = { id: "CVE-2026-1", aliases: [], upstreamIds: [], severity: "high", score: 7.5, fixable: true, packageName: "bash", packageVersion: "5.2.15-2+b2", ecosystem: "Debian:12", fixedVersion: "5.2.15-3", references: [], severitySource: "cvss-v3" };
+    await t.host.services.blobs.put(
+      BLOB_CONTAINERS.results,
+      reportBlobName(r.id as Digest),
+      Buffer.from(JSON.stringify({ digest: r.id, dbVersion: "db-1", matchedAt: "2026-11-20T00:00:00.000Z", findings: [finding], coverageGaps: [] }))
+    );
+    const sarif = await t.call(`api/images/${r.id}/report?format=sarif`);
+    expect(sarif.status).toBe(200);
+    const sarifDoc = await body<{ version: string; runs: { results: { ruleId: string }[] }[] }>(sarif);
+    expect(sarifDoc.version).toBe("2.1.0");
+    expect(sarifDoc.runs[0]?.results.map((x) => x.ruleId)).toEqual(["CVE-2026-1"]);
   });
 
   it("rescan: admin only, queues a reindex request, the verdict stays", async () => {
