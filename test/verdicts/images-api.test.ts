@@ -164,6 +164,18 @@ describe("images and policy API", () => {
     const messages = peeked.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, "base64").toString("utf8")) as { kind: string; digest: string });
     expect(messages).toContainEqual(expect.objectContaining({ kind: "reindex", digest: r.id, registry: "myacr.azurecr.io", repository: "team/odd" }));
     expect((await t.call(`api/images/${digestOf("nope")}/rescan`, { method: "POST", key: KEYS.admin })).status).toBe(404);
+
+    const artifact = record("rescan-artifact", { kind: "artifact", skipReason: "a Helm chart (config application/vnd.cncf.helm.config.v1+json)", state: "skipped" });
+    const gone = { ...record("rescan-gone"), locations: [], locationKeys: [], deleted: true };
+    await images().upsert(artifact);
+    await images().upsert(gone);
+    const refused = await t.call(`api/images/${artifact.id}/rescan`, { method: "POST", key: KEYS.admin });
+    expect(refused.status).toBe(422);
+    expect((await body<{ error: { message: string } }>(refused)).error.message).toContain("Helm chart");
+    expect((await t.call(`api/images/${gone.id}/rescan`, { method: "POST", key: KEYS.admin })).status).toBe(409);
+    // Leave the shared fixture as the other tests count it.
+    await images().delete(artifact.id);
+    await images().delete(gone.id);
   });
 
   it("policy: read, validate with line and field, PUT is admin only and refuses an invalid document", async () => {
