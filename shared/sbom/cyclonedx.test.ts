@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { readSbomFacts } from "./cyclonedx.js";
+import { BomSchema, checkBom, readSbomFacts } from "./cyclonedx.js";
 import { parsePurl } from "./purl.js";
 
 const layer = `sha256:${"a".repeat(64)}`;
@@ -96,5 +97,74 @@ describe("parsePurl", () => {
   it("refuses non-purls", () => {
     expect(parsePurl("npm:left-pad")).toBeUndefined();
     expect(parsePurl("pkg:npm/%E0%A4%A@1")).toBeUndefined();
+  });
+});
+
+describe("checkBom", () => {
+  // Mostly the right types, sometimes another JSON value: near-misses are where validators differ.
+  const other = fc.oneof(fc.constant(null), fc.integer(), fc.boolean(), fc.constant([]), fc.constant({}), fc.string({ maxLength: 3 }));
+  const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | unknown> => fc.oneof({ weight: 40, arbitrary: arb }, { weight: 1, arbitrary: other });
+  const property = maybe(fc.record({ name: maybe(fc.string({ maxLength: 4 })), value: maybe(fc.string({ maxLength: 4 })) }, { requiredKeys: ["name"] }));
+  const { component } = fc.letrec<{ component: unknown }>((tie) => ({
+    component: maybe(
+      fc.record(
+        {
+          type: maybe(fc.constantFrom("library", "application", "operating-system")),
+          name: maybe(fc.string({ maxLength: 4 })),
+          version: maybe(fc.string({ maxLength: 4 })),
+          purl: maybe(fc.string({ maxLength: 4 })),
+          properties: maybe(fc.array(property, { maxLength: 3 })),
+          components: maybe(fc.array(tie("component"), { maxLength: 2 })),
+          extra: fc.anything({ maxDepth: 1 })
+        },
+        { requiredKeys: [] }
+      )
+    )
+  }));
+  const bom = maybe(
+    fc.record(
+      {
+        bomFormat: maybe(fc.constantFrom("CycloneDX", "CycloneDX", "CycloneDX", "SPDX")),
+        specVersion: maybe(fc.constantFrom("1.5", "1.6")),
+        metadata: maybe(fc.record({ properties: maybe(fc.array(property, { maxLength: 3 })), component }, { requiredKeys: [] })),
+        components: maybe(fc.array(component, { maxLength: 4 }))
+      },
+      { requiredKeys: ["bomFormat", "specVersion"] }
+    )
+  );
+
+  it("accepts exactly what the schema accepts, and reports the schema's first problem", () => {
+    let rejected = 0;
+    fc.assert(
+      fc.property(bom, (doc) => {
+        const fast = checkBom(doc);
+        const schema = BomSchema.safeParse(doc);
+        expect(fast.ok).toBe(schema.success);
+        if (!fast.ok) {
+          rejected++;
+          expect(fast.path).toEqual(schema.error?.issues[0]?.path);
+        }
+      }),
+      { numRuns: 3000, seed: 9 }
+    );
+    // Both outcomes were exercised, or the comparison proves nothing.
+    expect(rejected).toBeGreaterThan(300);
+    expect(rejected).toBeLessThan(2700);
+  });
+
+  it("hands back the very document it checked (no copy) and survives any nesting depth", () => {
+    const doc = { bomFormat: "CycloneDX", specVersion: "1.5", components: [{ name: "a", extra: 1 }] };
+    const checked = checkBom(doc);
+    expect(checked.ok && checked.bom).toBe(doc);
+    let deep: { components: unknown[] } = { components: [] };
+    const root = { bomFormat: "CycloneDX", specVersion: "1.5", components: [deep] };
+    for (let i = 0; i < 100_000; i++) {
+      const next = { components: [] };
+      deep.components.push(next);
+      deep = next;
+    }
+    expect(checkBom(root).ok).toBe(true);
+    deep.components.push({ name: 7 });
+    expect(checkBom(root)).toMatchObject({ ok: false, message: "expected string, received number" });
   });
 });

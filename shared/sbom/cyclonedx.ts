@@ -21,15 +21,30 @@ import { parsePurl, type Purl } from "./purl.js";
 const MAX_DEPTH = 32;
 export const MAX_COMPONENTS = 1_000_000;
 
-const PropertySchema = z.object({ name: z.string(), value: z.string().optional() });
+interface RawProperty {
+  name: string;
+  value?: string | undefined;
+}
 interface RawComponent {
   type?: string | undefined;
   name?: string | undefined;
   version?: string | undefined;
   purl?: string | undefined;
-  properties?: { name: string; value?: string | undefined }[] | undefined;
+  properties?: RawProperty[] | undefined;
   components?: RawComponent[] | undefined;
 }
+interface RawBom {
+  bomFormat: "CycloneDX";
+  specVersion: string;
+  metadata?: { properties?: RawProperty[] | undefined; component?: RawComponent | undefined } | undefined;
+  components?: RawComponent[] | undefined;
+}
+
+/**
+ * The part of CycloneDX 1.5 the reader relies on, as a schema: the specification of what
+ * {@link checkBom} accepts (a property test holds the two equal, first failing path included).
+ */
+const PropertySchema = z.object({ name: z.string(), value: z.string().optional() });
 const ComponentSchema: z.ZodType<RawComponent> = z.lazy(() =>
   z.object({
     type: z.string().optional(),
@@ -40,12 +55,82 @@ const ComponentSchema: z.ZodType<RawComponent> = z.lazy(() =>
     components: z.array(ComponentSchema).optional()
   })
 );
-const BomSchema = z.object({
+export const BomSchema: z.ZodType<RawBom> = z.object({
   bomFormat: z.literal("CycloneDX"),
   specVersion: z.string(),
   metadata: z.object({ properties: z.array(PropertySchema).optional(), component: ComponentSchema.optional() }).optional(),
   components: z.array(ComponentSchema).optional()
 });
+
+export type BomCheck = { readonly ok: true; readonly bom: RawBom } | { readonly ok: false; readonly path: readonly (string | number)[]; readonly message: string };
+
+const STRING_FIELDS = ["type", "name", "version", "purl"] as const;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function kindOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Accepts exactly what {@link BomSchema} accepts, checked in place: the SBOM is re-matched for
+ * every stored image whenever the DB changes, and a schema parse copied every component and
+ * property of it (as many objects again as `JSON.parse` made) only for the reader to walk them
+ * once more. Depth-first in the schema's key order, so the first problem reported is the one
+ * the schema reports first; an explicit stack, so no nesting depth overflows the call stack.
+ */
+export function checkBom(json: unknown): BomCheck {
+  // Each task knows its parent, not its whole path: a path is built only for the problem found.
+  interface Task {
+    readonly kind: "component" | "properties" | "components";
+    readonly value: unknown;
+    readonly key: string | number;
+    readonly parent: Task | undefined;
+  }
+  const pathOf = (task: Task | undefined, ...rest: (string | number)[]): (string | number)[] => {
+    const path = rest;
+    for (let t = task; t !== undefined; t = t.parent) path.unshift(t.key);
+    return path;
+  };
+  const fail = (path: (string | number)[], message: string): BomCheck => ({ ok: false, path, message });
+  if (!isObject(json)) return fail([], `expected object, received ${kindOf(json)}`);
+  if (json.bomFormat !== "CycloneDX") return fail(["bomFormat"], 'expected "CycloneDX"');
+  if (typeof json.specVersion !== "string") return fail(["specVersion"], `expected string, received ${kindOf(json.specVersion)}`);
+  const stack: Task[] = [];
+  if (json.components !== undefined) stack.push({ kind: "components", value: json.components, key: "components", parent: undefined });
+  if (json.metadata !== undefined) {
+    const m = json.metadata;
+    if (!isObject(m)) return fail(["metadata"], `expected object, received ${kindOf(m)}`);
+    const metadata: Task = { kind: "component", value: m, key: "metadata", parent: undefined };
+    if (m.component !== undefined) stack.push({ kind: "component", value: m.component, key: "component", parent: metadata });
+    if (m.properties !== undefined) stack.push({ kind: "properties", value: m.properties, key: "properties", parent: metadata });
+  }
+  for (let task = stack.pop(); task !== undefined; task = stack.pop()) {
+    const { value } = task;
+    if (task.kind === "properties") {
+      if (!Array.isArray(value)) return fail(pathOf(task), `expected array, received ${kindOf(value)}`);
+      for (let i = 0; i < value.length; i++) {
+        const p: unknown = value[i];
+        if (!isObject(p)) return fail(pathOf(task, i), `expected object, received ${kindOf(p)}`);
+        if (typeof p.name !== "string") return fail(pathOf(task, i, "name"), `expected string, received ${kindOf(p.name)}`);
+        if (p.value !== undefined && typeof p.value !== "string") return fail(pathOf(task, i, "value"), `expected string, received ${kindOf(p.value)}`);
+      }
+    } else if (task.kind === "components") {
+      if (!Array.isArray(value)) return fail(pathOf(task), `expected array, received ${kindOf(value)}`);
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ kind: "component", value: value[i] as unknown, key: i, parent: task });
+    } else {
+      if (!isObject(value)) return fail(pathOf(task), `expected object, received ${kindOf(value)}`);
+      for (const field of STRING_FIELDS) {
+        const v = value[field];
+        if (v !== undefined && typeof v !== "string") return fail(pathOf(task, field), `expected string, received ${kindOf(v)}`);
+      }
+      if (value.components !== undefined) stack.push({ kind: "components", value: value.components, key: "components", parent: task });
+      if (value.properties !== undefined) stack.push({ kind: "properties", value: value.properties, key: "properties", parent: task });
+    }
+  }
+  return { ok: true, bom: json as unknown as RawBom };
+}
 
 export type SbomRead = { readonly ok: true; readonly facts: SbomFacts; readonly foreign: boolean } | { readonly ok: false; readonly reason: string };
 
@@ -130,12 +215,9 @@ function upstreamOf(purl: Purl): { name: string; version?: string } | undefined 
 const OS_TYPES = new Set(["deb", "apk", "rpm"]);
 
 export function readSbomFacts(json: unknown): SbomRead {
-  const parsed = BomSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `not a CycloneDX JSON SBOM: ${issue?.path.join(".") || "document"}: ${issue?.message ?? "invalid"}` };
-  }
-  const bom = parsed.data;
+  const checked = checkBom(json);
+  if (!checked.ok) return { ok: false, reason: `not a CycloneDX JSON SBOM: ${checked.path.join(".") || "document"}: ${checked.message}` };
+  const bom = checked.bom;
   const meta = bom.metadata?.properties;
   const contentSets = (meta ?? []).filter((p) => p.name === SBOM_PROPERTIES.contentSetCpe && p.value !== undefined && p.value !== "").map((p) => p.value as string);
   let distribution = prop(meta, SBOM_PROPERTIES.distribution);
@@ -166,15 +248,11 @@ export function readSbomFacts(json: unknown): SbomRead {
       // scanhook's own component: its properties are the facts.
       const sourceName = prop(c.properties, SBOM_PROPERTIES.sourceName);
       const sourceVersion = prop(c.properties, SBOM_PROPERTIES.sourceVersion);
-      packages.push({
-        name: c.name,
-        version: c.version,
-        purl: c.purl ?? "",
-        ecosystem: prop(c.properties, SBOM_PROPERTIES.ecosystem),
-        ...(sourceName === undefined ? {} : { source: { name: sourceName, ...(sourceVersion === undefined ? {} : { version: sourceVersion }) } }),
-        ...(layer === undefined ? {} : { layer }),
-        analyzer
-      });
+      // Assigned, not spread in conditionally: this runs for every package of every rematch.
+      const pkg: Mutable<InstalledPackage> = { name: c.name, version: c.version, purl: c.purl ?? "", ecosystem: prop(c.properties, SBOM_PROPERTIES.ecosystem), analyzer };
+      if (sourceName !== undefined) pkg.source = sourceVersion === undefined ? { name: sourceName } : { name: sourceName, version: sourceVersion };
+      if (layer !== undefined) pkg.layer = layer;
+      packages.push(pkg);
       return;
     }
     counts.foreign++;

@@ -65,10 +65,19 @@ interface Hit {
 type GroupFinding = Omit<DetailedFinding, "packageName" | "packageVersion" | "purl" | "layer" | "analyzer">;
 
 interface Evaluated {
+  /** False when the installed version does not parse in the query's ecosystem (nothing else is then filled). */
+  readonly parsed: boolean;
   readonly hits: Hit[];
   readonly unreadable: string[];
   /** Filled on first use; the same hits always make the same groups. */
-  groups: GroupFinding[] | undefined;
+  groups: Group[] | undefined;
+}
+
+/** A finding's package-independent part, in both shapes, with its sort rank: stamped per package. */
+interface Group {
+  readonly detail: GroupFinding;
+  readonly compact: Omit<Finding, "packageName" | "packageVersion" | "purl" | "layer">;
+  readonly rank: number;
 }
 
 const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low", "negligible", "unknown"];
@@ -120,16 +129,28 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   const cache = new Map<string, Evaluated>();
   const CACHE_LIMIT = 500_000;
 
+  const remember = (key: string, value: Evaluated): void => {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, value);
+  };
+
+  // Rematching thousands of stored images asks the same few thousand questions again and again:
+  // the answer, the version check included, is looked up before anything is parsed.
   const evaluate = (q: MatchQuery): Evaluated => {
     const key = q.accept === undefined ? `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}` : undefined;
     const cached = key === undefined ? undefined : cache.get(key);
     if (cached !== undefined) return cached;
+    if (!parseVersion(q.version, q.ecosystem).ok) {
+      const out: Evaluated = { parsed: false, hits: [], unreadable: [], groups: [] };
+      if (key !== undefined) remember(key, out);
+      return out;
+    }
     const byVuln = new Map<string, Hit>();
     const unreadable: string[] = [];
     for (const row of db.affected(q.ecosystem, normalizeName(q.ecosystem, q.name))) {
       if (q.accept !== undefined && !q.accept(row.entry)) continue;
       const result = isAffected(q.version, row.entry, q.ecosystem);
-      // The installed version parsed (checked before), so a warning is about the record's events.
+      // The installed version parsed (checked above), so a warning is about the record's events.
       if (result.warnings.length > 0 && !result.affected) unreadable.push(row.vulnId);
       if (!result.affected) continue;
       let hit = byVuln.get(row.vulnId);
@@ -140,16 +161,13 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       hit.entries.push(row.entry);
       if (result.fixed !== undefined) hit.fixes.push(result.fixed);
     }
-    const out: Evaluated = { hits: [...byVuln.values()], unreadable, groups: undefined };
-    if (key !== undefined) {
-      if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(key, out);
-    }
+    const out: Evaluated = { parsed: true, hits: [...byVuln.values()], unreadable, groups: undefined };
+    if (key !== undefined) remember(key, out);
     return out;
   };
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
-  const groupsFor = (hits: readonly Hit[]): GroupFinding[] => {
+  const groupsFor = (hits: readonly Hit[]): Group[] => {
     // Union the hits whose records name each other (either way) in `aliases`.
     const parent = new Map<string, string>();
     const find = (x: string): string => {
@@ -173,7 +191,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const root = find(h.vulnId);
       groups.set(root, [...(groups.get(root) ?? []), h]);
     }
-    const out: GroupFinding[] = [];
+    const out: Group[] = [];
     for (const group of groups.values()) {
       const records = group.map((h) => db.vuln(h.vulnId)).filter((r): r is StoredVuln => r !== undefined);
       const ids = new Set<string>();
@@ -191,7 +209,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const summary = ordered.find((r) => r.summary !== undefined && r.summary !== "")?.summary;
       const references = [...new Set(ordered.flatMap((r) => (r.references ?? []).map((ref) => ref.url)))];
       const viaSource = primary.via === "source";
-      out.push({
+      const detail: GroupFinding = {
         id,
         aliases: [...ids].filter((x) => x !== id).sort(),
         upstreamIds: upstream,
@@ -205,22 +223,37 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         ...(summary === undefined ? {} : { summary }),
         references,
         records: group.map((h) => h.vulnId).sort()
-      });
+      };
+      const { summary: _s, references: _r, records: _rec, ...compactPart } = detail;
+      out.push({ detail, compact: compactPart, rank: SEVERITY_ORDER.indexOf(sev.severity) });
     }
     return out;
   };
 
-  const stamp = (pkg: InstalledPackage, groups: readonly GroupFinding[]): DetailedFinding[] =>
-    groups.map((g) => ({
-      ...g,
-      packageName: pkg.name,
-      packageVersion: pkg.version,
-      ...(pkg.purl === "" ? {} : { purl: pkg.purl }),
-      ...(pkg.layer === undefined ? {} : { layer: pkg.layer }),
-      analyzer: pkg.analyzer
-    }));
+  const stampDetail = (pkg: InstalledPackage, g: Group): DetailedFinding => ({
+    ...g.detail,
+    packageName: pkg.name,
+    packageVersion: pkg.version,
+    ...(pkg.purl === "" ? {} : { purl: pkg.purl }),
+    ...(pkg.layer === undefined ? {} : { layer: pkg.layer }),
+    analyzer: pkg.analyzer
+  });
+  // The hot allocation of a rematch (one object per finding): a literal of fixed shape, never a
+  // spread, which V8 makes slow for objects built by rest destructuring.
+  const stampCompact = (pkg: InstalledPackage, g: Group): Finding => {
+    const c = g.compact;
+    const f: Finding = { id: c.id, aliases: c.aliases, upstreamIds: c.upstreamIds, severity: c.severity, fixable: c.fixable, packageName: pkg.name, packageVersion: pkg.version, ecosystem: c.ecosystem };
+    if (c.score !== undefined) f.score = c.score;
+    if (pkg.purl !== "") f.purl = pkg.purl;
+    if (c.sourcePackage !== undefined) f.sourcePackage = c.sourcePackage;
+    if (c.fixedVersion !== undefined) f.fixedVersion = c.fixedVersion;
+    if (c.severitySource !== undefined) f.severitySource = c.severitySource;
+    if (pkg.layer !== undefined) f.layer = pkg.layer;
+    return f;
+  };
 
-  const matchDetailed = (facts: SbomFacts, now: Date): DetailedOutcome => {
+  /** Every (package, finding group) of an SBOM, sorted as findings are listed, and its coverage. */
+  const run = (facts: SbomFacts): { matched: [InstalledPackage, Group][]; coverageGaps: CoverageGap[] } => {
     const gaps = new GapCounter();
     const redHatCpes: string[] = [];
     const unmapped: string[] = [];
@@ -233,7 +266,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       }
     }
     const context: FamilyContext = { distribution: facts.distribution, redHatCpes, unmappedContentSets: unmapped };
-    const detailed: DetailedFinding[] = [];
+    const matched: [InstalledPackage, Group][] = [];
     for (const pkg of facts.packages) {
       const ecosystem = pkg.ecosystem;
       const label = `${pkg.name} ${pkg.version}`;
@@ -245,7 +278,8 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         gaps.add("ecosystem-unsupported", baseEcosystem(ecosystem), label, (n, ex) => `${baseEcosystem(ecosystem)}: ${plural(n, "package")} in an ecosystem whose versions scanhook cannot order, e.g. ${ex.join(", ")}`);
         continue;
       }
-      const plan = familyFor(baseEcosystem(ecosystem)).plan({ ...pkg, ecosystem }, context);
+      // The package itself, not a copy with `ecosystem` spread in: one copy per package per rematch adds up.
+      const plan = familyFor(baseEcosystem(ecosystem)).plan(pkg as InstalledPackage & { readonly ecosystem: string }, context);
       if (!plan.ok) {
         gaps.add(plan.gap.kind, plan.gap.detail, label, (n) => `${plural(n, "package")}: ${plan.gap.detail}`);
         continue;
@@ -256,28 +290,29 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         gaps.add("ecosystem-no-data", shown, label, (n) => `${shown}: ${plural(n, "package")}, and this DB has no records for that ecosystem`);
         continue;
       }
-      const bad = withData.find((q) => !parseVersion(q.version, q.ecosystem).ok);
+      const results = withData.map(evaluate);
+      const badAt = results.findIndex((r) => !r.parsed);
+      const bad = badAt < 0 ? undefined : withData[badAt];
       if (bad !== undefined) {
         gaps.add("version-unparseable", bad.ecosystem, `${pkg.name} ${bad.version}`, (n, ex) => `${bad.ecosystem}: ${plural(n, "package")} whose version does not parse, e.g. ${ex.join(", ")}`);
         continue;
       }
-      const results = withData.map(evaluate);
       for (const r of results) {
         for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, (n, ex) => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`);
       }
       const single = results.length === 1 ? results[0] : undefined;
       if (single !== undefined) {
-        if (single.hits.length > 0) detailed.push(...stamp(pkg, (single.groups ??= groupsFor(single.hits))));
+        if (single.hits.length > 0) for (const g of (single.groups ??= groupsFor(single.hits))) matched.push([pkg, g]);
       } else {
         const hits = results.flatMap((r) => r.hits);
-        if (hits.length > 0) detailed.push(...stamp(pkg, groupsFor(hits)));
+        if (hits.length > 0) for (const g of groupsFor(hits)) matched.push([pkg, g]);
       }
     }
-    detailed.sort(
-      (a, b) =>
-        SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
-        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) ||
-        (a.packageName < b.packageName ? -1 : a.packageName > b.packageName ? 1 : 0)
+    matched.sort(
+      ([pa, a], [pb, b]) =>
+        a.rank - b.rank ||
+        (a.compact.id < b.compact.id ? -1 : a.compact.id > b.compact.id ? 1 : 0) ||
+        (pa.name < pb.name ? -1 : pa.name > pb.name ? 1 : 0)
     );
     const seen = new Set<string>();
     const coverageGaps: CoverageGap[] = [];
@@ -288,16 +323,21 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         coverageGaps.push(g);
       }
     }
-    return { findings: detailed.map(compact), detailed, coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
+    return { matched, coverageGaps };
   };
 
   return {
     dbVersion: db.version,
+    // The compact index only (what a stored record holds): no report-sized objects are built.
     match: (facts, now) => {
-      const { detailed: _detailed, ...outcome } = matchDetailed(facts, now);
-      return outcome;
+      const { matched, coverageGaps } = run(facts);
+      return { findings: matched.map(([pkg, g]) => stampCompact(pkg, g)), coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
     },
-    matchDetailed
+    matchDetailed: (facts, now) => {
+      const { matched, coverageGaps } = run(facts);
+      const detailed = matched.map(([pkg, g]) => stampDetail(pkg, g));
+      return { findings: detailed.map(compact), detailed, coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
+    }
   };
 }
 

@@ -43,8 +43,14 @@ export interface Comparator {
  * Wraps a typed spec into a {@link Comparator}. The parsed form stays behind a WeakMap, so callers
  * cannot build or inspect it and the comparator never has to cast what it is handed.
  */
+/** Most parsed strings a comparator remembers before it starts over (memory stays bounded). */
+const PARSE_MEMO_LIMIT = 200_000;
+
 export function defineComparator<V>(spec: ComparatorSpec<V>): Comparator {
   const keys = new WeakMap<Version, V>();
+  // A rematch evaluates the same advisory bounds and installed versions over and over; parsing is
+  // pure, so each string is parsed once (the handle and its key are immutable).
+  const memo = new Map<string, Parsed<Version>>();
   const keyOf = (v: Version): V => {
     const key = keys.get(v);
     if (key === undefined) {
@@ -57,11 +63,20 @@ export function defineComparator<V>(spec: ComparatorSpec<V>): Comparator {
     version: spec.version,
     spec: spec.spec,
     parse(input: string): Parsed<Version> {
+      const known = memo.get(input);
+      if (known !== undefined) return known;
       const parsed = spec.parse(input);
-      if (!parsed.ok) return parsed;
-      const handle: Version = Object.freeze({ input, comparator: spec.name });
-      keys.set(handle, parsed.value);
-      return { ok: true, value: handle };
+      let out: Parsed<Version>;
+      if (parsed.ok) {
+        const handle: Version = Object.freeze({ input, comparator: spec.name });
+        keys.set(handle, parsed.value);
+        out = Object.freeze({ ok: true, value: handle });
+      } else {
+        out = Object.freeze(parsed);
+      }
+      if (memo.size >= PARSE_MEMO_LIMIT) memo.clear();
+      memo.set(input, out);
+      return out;
     },
     compare(a: Version, b: Version): Ordering {
       return spec.compare(keyOf(a), keyOf(b));
