@@ -90,23 +90,30 @@ interface RangeOutcome {
   readonly fixed: string | undefined;
 }
 
-function evaluateRange(
-  version: string,
-  range: OsvRange,
-  ecosystem: string,
-  warnings: VersionError[]
-): RangeOutcome {
+/** A range's events parsed and ordered once: the same advisory is evaluated for many installed versions. */
+type CompiledRange =
+  | { readonly ok: true; readonly cmp: Comparator; readonly label: string; readonly limits: readonly ParsedEvent[]; readonly sorted: readonly ParsedEvent[] }
+  | { readonly ok: false; readonly warning: VersionError | undefined; readonly cmp?: Comparator; readonly label?: string };
+
+const compiled = new WeakMap<OsvRange, Map<string, CompiledRange>>();
+
+function compileRange(range: OsvRange, ecosystem: string): CompiledRange {
+  let byEcosystem = compiled.get(range);
+  const known = byEcosystem?.get(ecosystem);
+  if (known !== undefined) return known;
+  const out = compileRangeNow(range, ecosystem);
+  if (byEcosystem === undefined) {
+    byEcosystem = new Map();
+    compiled.set(range, byEcosystem);
+  }
+  byEcosystem.set(ecosystem, out);
+  return out;
+}
+
+function compileRangeNow(range: OsvRange, ecosystem: string): CompiledRange {
   const cmp = rangeComparator(range.type, ecosystem);
-  if (cmp instanceof VersionError) {
-    if (range.type !== "GIT") warnings.push(cmp);
-    return { affected: false, fixed: undefined };
-  }
+  if (cmp instanceof VersionError) return { ok: false, warning: range.type === "GIT" ? undefined : cmp };
   const label = range.type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem;
-  const v = parseWith(cmp, version, label);
-  if (!v.ok) {
-    warnings.push(v.error);
-    return { affected: false, fixed: undefined };
-  }
   const events: ParsedEvent[] = [];
   for (const e of range.events) {
     const ev = eventOf(e);
@@ -120,29 +127,49 @@ function evaluateRange(
       continue;
     }
     const parsed = parseWith(cmp, ev.raw, label);
-    if (!parsed.ok) {
-      warnings.push(parsed.error);
-      return { affected: false, fixed: undefined };
-    }
+    // The installed version's own error comes first when both fail, as before compiling.
+    if (!parsed.ok) return { ok: false, warning: parsed.error, cmp, label };
     events.push({ ...ev, bound: { kind: "version", version: parsed.value } });
   }
-  const here: Bound = { kind: "version", version: v.value };
-
-  const limits = events.filter((e) => e.type === "limit");
-  if (limits.length > 0 && !limits.some((l) => compareBound(cmp, here, l.bound) < 0)) {
-    return { affected: false, fixed: undefined };
-  }
-
   // Array.prototype.sort is stable: events at the same version keep the record's order.
   const sorted = events.filter((e) => e.type !== "limit").sort((a, b) => compareBound(cmp, a.bound, b.bound));
+  return { ok: true, cmp, label, limits: events.filter((e) => e.type === "limit"), sorted };
+}
+
+const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined });
+
+function evaluateRange(
+  version: string,
+  range: OsvRange,
+  ecosystem: string,
+  warnings: VersionError[]
+): RangeOutcome {
+  const c = compileRange(range, ecosystem);
+  if (!c.ok) {
+    if (c.cmp !== undefined && c.label !== undefined) {
+      const v = parseWith(c.cmp, version, c.label);
+      warnings.push(v.ok || c.warning === undefined ? (c.warning as VersionError) : v.error);
+    } else if (c.warning !== undefined) {
+      warnings.push(c.warning);
+    }
+    return NOT_AFFECTED;
+  }
+  const { cmp, limits, sorted } = c;
+  const v = parseWith(cmp, version, c.label);
+  if (!v.ok) {
+    warnings.push(v.error);
+    return NOT_AFFECTED;
+  }
+  const here: Bound = { kind: "version", version: v.value };
+  if (limits.length > 0 && !limits.some((l) => compareBound(cmp, here, l.bound) < 0)) return NOT_AFFECTED;
   let affected = false;
   for (const e of sorted) {
-    const c = compareBound(cmp, here, e.bound);
-    if (e.type === "introduced" && c >= 0) affected = true;
-    else if (e.type === "fixed" && c >= 0) affected = false;
-    else if (e.type === "last_affected" && c > 0) affected = false;
+    const order = compareBound(cmp, here, e.bound);
+    if (e.type === "introduced" && order >= 0) affected = true;
+    else if (e.type === "fixed" && order >= 0) affected = false;
+    else if (e.type === "last_affected" && order > 0) affected = false;
   }
-  if (!affected) return { affected: false, fixed: undefined };
+  if (!affected) return NOT_AFFECTED;
   const fix = sorted.find((e) => e.type === "fixed" && compareBound(cmp, here, e.bound) < 0);
   return { affected: true, fixed: fix?.raw };
 }
