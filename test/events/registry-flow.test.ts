@@ -342,9 +342,16 @@ describe("a scan request that keeps failing", () => {
     expect(failed?.scan.lastError?.code).toBe("REGISTRY.NOT_FOUND");
     expect(failed?.scan.attempts).toBe(2);
     expect(failed?.scan.lease).toBeUndefined();
+    // The record says failed just before the poison message is written: wait for the message too.
     const poison = t.host.services.storage.queues.getQueueClient("scan-requests-poison");
-    const peeked = await poison.peekMessages({ numberOfMessages: 1 });
-    const text = peeked.peekedMessageItems[0]?.messageText ?? "";
+    let text = "";
+    expect(
+      await eventually(async () => {
+        if (!(await poison.exists())) return false;
+        text = (await poison.peekMessages({ numberOfMessages: 1 })).peekedMessageItems[0]?.messageText ?? "";
+        return text !== "";
+      }, 30_000)
+    ).toBe(true);
     const message = JSON.parse(Buffer.from(text, "base64").toString("utf8")) as { poisoned: { reason: { code: string }; dequeueCount: number }; message: { digest: string } };
     expect(message.poisoned.reason.code).toBe("REGISTRY.NOT_FOUND");
     expect(message.poisoned.dequeueCount).toBe(2);
