@@ -17,6 +17,7 @@ import type { Scanner } from "../shared/usecases/process-scan-request.js";
 import { PACKAGE_ROOT } from "../shared/version.js";
 import { parseQueueSettings } from "./host/host-json.js";
 import type { InvokeServices } from "./invoke.js";
+import { matchAndStoreReport } from "../shared/vulndb/rematch.js";
 import { createScanner, parsePlatforms, scanLimitsFrom } from "../shared/scanner/index.js";
 import { PolicyProvider, policySourceFrom } from "../shared/usecases/verdicts-policy.js";
 import { observeWrites, VerdictCache } from "../shared/usecases/verdicts-cache.js";
@@ -115,7 +116,10 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
       blobs: services.blobs,
       limits: scanLimitsFrom(settings),
       platforms: parsePlatforms(settings.SCAN_PLATFORMS),
-      matcher: () => services.vulndb.matcher()
+      match: async (digest, facts, now) => {
+        const matcher = await services.vulndb.matcher();
+        return matcher === undefined ? undefined : matchAndStoreReport(matcher, digest, facts, services.blobs, now);
+      }
     })
   };
 }

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { BLOB_CONTAINERS, type BlobStore } from "../blobs/blobs.js";
 import { describeError, isScanhookError, ScanhookError } from "../domain/errors.js";
 import type { ImageRecord, ScanResult, ScanState } from "../domain/image-record.js";
-import { NO_DB_GAP, NO_DB_VERSION, type Matcher } from "../domain/match.js";
+import type { Digest } from "../domain/digest.js";
+import { NO_DB_GAP, NO_DB_VERSION, type MatchOutcome, type SbomFacts } from "../domain/match.js";
 import type { ScanRequest } from "../domain/scan-request.js";
 import type { Logger } from "../log.js";
 import type { RegistryClient } from "../registry/port.js";
@@ -21,7 +22,8 @@ import { registryImageSource } from "./sources/registry.js";
 /**
  * The production adapter of the `Scanner` port: indexes an image record's layers from the
  * registry (through the per-layer cache), stores the CycloneDX SBOM as a blob, matches it when a
- * matcher is loaded, and writes the result onto the record with a conditional update.
+ * vulnerability DB is loaded (the `match` step also stores the full report), and writes the result
+ * onto the record with a conditional update.
  *
  * - `index` is skipped when the record's last result used the current analyzer versions;
  *   `reindex` always reads (layers still come from the cache when their entries are current).
@@ -32,7 +34,7 @@ import { registryImageSource } from "./sources/registry.js";
  *   end the scan as `failed` or `timeout` and resolve; others (registry unreachable …) put the
  *   record back to `queued` with the cause and reject, so the queue retries the message.
  * - Every index listing the platform gets its `platformResults` recomputed (./index-result.ts).
- * - Without a matcher the result says so: `findings: []`, `dbVersion: "none"` and the
+ * - Without a DB the result says so: `findings: []`, `dbVersion: "none"` and the
  *   `no-vulnerability-db` gap, never a silent "clean".
  */
 
@@ -44,8 +46,11 @@ export interface ScannerDeps {
   /** Platforms to scan; empty = all. */
   readonly platforms: readonly PlatformFilter[];
   readonly analyzers?: readonly Analyzer[];
-  /** The matcher, or a getter for one that loads later; undefined = no vulnerability DB yet. */
-  readonly matcher?: Matcher | (() => Matcher | undefined | Promise<Matcher | undefined>);
+  /**
+   * Matches the facts of a freshly indexed image (and stores the full report beside the result);
+   * undefined, or resolving undefined, while no vulnerability DB exists yet.
+   */
+  readonly match?: (digest: Digest, facts: SbomFacts, now: Date) => Promise<MatchOutcome | undefined>;
   /** Defaults to the layer-cache container of `blobs`. */
   readonly cache?: LayerCache;
   readonly now?: () => Date;
@@ -72,7 +77,6 @@ export function createScanner(deps: ScannerDeps): Scanner {
   const current = Object.fromEntries(analyzers.map((a) => [a.name, a.version]));
   const cache = deps.cache ?? new BlobLayerCache(deps.blobs);
   const now = deps.now ?? (() => new Date());
-  const matcherNow = async (): Promise<Matcher | undefined> => (typeof deps.matcher === "function" ? deps.matcher() : deps.matcher);
 
   const setState = async (digest: string, state: ScanState, error?: unknown): Promise<void> => {
     const at = now().toISOString();
@@ -118,9 +122,8 @@ export function createScanner(deps: ScannerDeps): Scanner {
       const bytes = Buffer.from(JSON.stringify(bom));
       const blob = sbomBlobName(record.id);
       await deps.blobs.put(BLOB_CONTAINERS.results, blob, bytes, { contentType: CYCLONEDX_MEDIA_TYPE });
-      const matcher = await matcherNow();
       const matchedAt = now();
-      const outcome = matcher?.match(index.facts, matchedAt);
+      const outcome = await deps.match?.(record.id as Digest, index.facts, matchedAt);
       const counts: Record<string, number> = {};
       for (const p of index.facts.packages) {
         const key = p.ecosystem ?? "unknown";

@@ -12,7 +12,8 @@ import { ScanhookError } from "../domain/errors.js";
 import type { CoverageGap, ImageRecord } from "../domain/image-record.js";
 import type { Container } from "../store/port.js";
 import { readSbomFacts } from "../sbom/cyclonedx.js";
-import type { DetailedMatcher } from "./match/matcher.js";
+import type { SbomFacts } from "../domain/match.js";
+import type { DetailedMatcher, DetailedOutcome } from "./match/matcher.js";
 
 export const RematchRequestSchema = z.object({
   digest: z.custom<Digest>((v) => isDigest(v), { error: "expected a digest" }),
@@ -44,6 +45,22 @@ export function reportBlobName(digest: Digest): string {
   return `reports/${algorithm ?? "sha256"}/${hex ?? ""}.json`;
 }
 
+/**
+ * Matches an SBOM's facts and stores the full report (every finding with its summary and
+ * references) beside the result; returns the outcome whose compact findings go on the record. The
+ * one path of the first match (the scanner) and of every rematch.
+ */
+export async function matchAndStoreReport(matcher: DetailedMatcher, digest: Digest, facts: SbomFacts, blobs: BlobStore, now: Date): Promise<DetailedOutcome> {
+  const outcome = matcher.matchDetailed(facts, now);
+  await blobs.put(
+    BLOB_CONTAINERS.results,
+    reportBlobName(digest),
+    Buffer.from(JSON.stringify({ digest, dbVersion: outcome.dbVersion, matchedAt: outcome.matchedAt, findings: outcome.detailed, coverageGaps: outcome.coverageGaps })),
+    { contentType: "application/json" }
+  );
+  return outcome;
+}
+
 export async function rematch(request: RematchRequest, deps: RematchDeps): Promise<RematchOutcome> {
   const matcher = await deps.matcher();
   if (matcher === undefined) return { kind: "no-db" };
@@ -62,13 +79,7 @@ export async function rematch(request: RematchRequest, deps: RematchDeps): Promi
   const read = readSbomFacts(json);
   if (!read.ok) throw new ScanhookError("REMATCH.SBOM_INVALID", `the SBOM blob ${result.sbom.blob}: ${read.reason}`);
   const indexerGaps: CoverageGap[] = result.coverageGaps.filter((g) => !MATCH_GAP.test(g.kind));
-  const outcome = matcher.matchDetailed({ ...read.facts, coverageGaps: [...indexerGaps, ...read.facts.coverageGaps] }, deps.now());
-  await deps.blobs.put(
-    BLOB_CONTAINERS.results,
-    reportBlobName(request.digest),
-    Buffer.from(JSON.stringify({ digest: request.digest, dbVersion: outcome.dbVersion, matchedAt: outcome.matchedAt, findings: outcome.detailed, coverageGaps: outcome.coverageGaps })),
-    { contentType: "application/json" }
-  );
+  const outcome = await matchAndStoreReport(matcher, request.digest, { ...read.facts, coverageGaps: [...indexerGaps, ...read.facts.coverageGaps] }, deps.blobs, deps.now());
   await deps.images.update(request.digest, (current) => {
     // A newer index replaced the SBOM meanwhile: its own match stands.
     if (current?.result === undefined || current.result.sbom.blob !== result.sbom.blob) return undefined;
