@@ -57,6 +57,18 @@ export function matchRoute(route: CompiledRoute, path: string): Record<string, s
   return params;
 }
 
+/** The first two segments of a route when both are literal, lowercased; else undefined. */
+export function bucketKeyOfRoute(route: string): string | undefined {
+  const [a, b] = route.replace(/^\/+/, "").split("/");
+  if (a === undefined || b === undefined || a.includes("{") || b.includes("{")) return undefined;
+  return `${a}/${b}`.toLowerCase();
+}
+
+function bucketKeyOfPath(path: string): string {
+  const [, a = "", b = ""] = path.split("/", 3);
+  return `${a}/${b}`.toLowerCase();
+}
+
 export interface MountedHttpFunction {
   readonly fn: HttpFunction<never>;
   readonly route: CompiledRoute;
@@ -97,7 +109,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "
 }
 
 
-async function writeResponse(res: ServerResponse, result: HttpResponseInit): Promise<void> {
+function writeResponse(res: ServerResponse, result: HttpResponseInit): void | Promise<void> {
   const out: Record<string, string> = {};
   const given = result.headers;
   if (given instanceof Headers) given.forEach((v, k) => (out[k] = v));
@@ -115,7 +127,10 @@ async function writeResponse(res: ServerResponse, result: HttpResponseInit): Pro
   } else if (result.body instanceof ArrayBuffer) {
     body = new Uint8Array(result.body);
   } else if (result.body !== undefined && result.body !== null) {
-    body = new Uint8Array(await new Response(result.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+    // Streams and the rarer body kinds: read whole, then written like the rest.
+    return new Response(result.body as ConstructorParameters<typeof Response>[0])
+      .arrayBuffer()
+      .then((bytes) => writeResponse(res, { ...result, headers: out, body: new Uint8Array(bytes) }));
   }
   delete out["content-length"];
   if (body !== undefined) out["content-length"] = String(Buffer.byteLength(body));
@@ -136,11 +151,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
     });
   });
 
+  // Routes bucketed by their first two literal segments (`api/verdicts`), so a request tries the
+  // few routes that can match instead of every one; routes with a parameter that early are tried
+  // for every request, after their bucket.
+  const buckets = new Map<string, MountedHttpFunction[]>();
+  const anywhere: MountedHttpFunction[] = [];
+  for (const mounted of options.functions) {
+    const key = bucketKeyOfRoute(mounted.fn.route);
+    if (key === undefined) anywhere.push(mounted);
+    else buckets.set(key, [...(buckets.get(key) ?? []), mounted]);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", `http://${req.headers.host ?? `${options.host}:${options.port}`}`);
     const method = (req.method ?? "GET").toUpperCase() as HttpMethod;
     let pathMatched = false;
-    for (const mounted of options.functions) {
+    const candidates = [...(buckets.get(bucketKeyOfPath(url.pathname)) ?? []), ...anywhere];
+    for (const mounted of candidates) {
       const params = matchRoute(mounted.route, url.pathname);
       if (params === undefined) continue;
       pathMatched = true;
