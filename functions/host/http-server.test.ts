@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileRoute, matchRoute } from "./http-server.js";
+import { bucketKeyOfRoute, compileRoute, matchRoute } from "./http-server.js";
 
 describe("routes", () => {
   it.each([
@@ -20,5 +20,18 @@ describe("routes", () => {
     ["api/images/{digest}", "/api/images/a/b"]
   ])("%s does not match %s", (route, path) => {
     expect(matchRoute(compileRoute(route), path)).toBeUndefined();
+  });
+});
+
+describe("route buckets", () => {
+  it.each([
+    ["api/verdicts/{digest}", "api/verdicts"],
+    ["api/health", "api/health"],
+    ["API/Images", "api/images"],
+    ["{*path}", undefined],
+    ["api/{name}", undefined],
+    ["index.html", undefined]
+  ])("%s → %s", (route, key) => {
+    expect(bucketKeyOfRoute(route)).toBe(key);
   });
 });
