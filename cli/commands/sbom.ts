@@ -1,10 +1,7 @@
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { DirectoryBlobStore } from "../../shared/blobs/directory-blobs.js";
-import { loadProcessSettings } from "../../shared/config.js";
 import { ScanhookError } from "../../shared/domain/errors.js";
-import { createRegistryClient } from "../../shared/registry/index.js";
-import { ANALYZERS, BlobLayerCache, indexImage, openImageSource, parsePlatforms, scanLimitsFrom, toCycloneDx, toSpdx } from "../../shared/scanner/index.js";
+import { toCycloneDx, toSpdx } from "../../shared/scanner/index.js";
+import { indexTarget } from "../index-target.js";
 import type { Command } from "../command.js";
 
 /**
@@ -23,40 +20,24 @@ export const sbomCommand: Command = {
     if (target === undefined || positionals.length > 1) throw new ScanhookError("CLI.USAGE", "sbom takes one target: dir:<rootfs>, oci:<layout>[:tag], docker-archive:<tar> or <registry>/<repo>[:tag|@digest]");
     const format = typeof values.format === "string" ? values.format : "cyclonedx";
     if (!["cyclonedx", "spdx", "json"].includes(format)) throw new ScanhookError("CLI.USAGE", `--format must be cyclonedx, spdx or json (got ${format})`);
-    const settings = loadProcessSettings();
-    const limits = scanLimitsFrom(settings);
-    const platforms = parsePlatforms(typeof values.platform === "string" ? values.platform : settings.SCAN_PLATFORMS);
-    const registry = createRegistryClient(settings.registries, { limits: { manifestMaxBytes: settings.MANIFEST_MAX_BYTES } });
     const quiet = values.quiet === true;
-    try {
-      const source = await openImageSource(target, { limits, platforms, registry });
-      const cache = values["no-cache"] === true ? undefined : new BlobLayerCache(new DirectoryBlobStore(settings.SCAN_CACHE_DIR ?? join(settings.SCANHOOK_DATA_DIR, "layer-cache")));
-      const started = new Date();
-      const index = await indexImage(source, {
-        analyzers: ANALYZERS,
-        limits,
-        ...(cache === undefined ? {} : { cache }),
-        onProgress: (e) => {
-          if (!quiet) err(e.kind === "layer-cached" ? `layer ${e.index + 1}/${e.total}: cached` : `layer ${e.index + 1}/${e.total}: read ${e.bytes} bytes, ${e.entries} entries`);
-        }
-      });
-      await source.close?.();
-      if (!quiet) for (const w of index.warnings) err(`warning: ${w}`);
-      const bom = toCycloneDx({ subject: source.name, digest: source.digest, facts: index.facts, distribution: index.distribution, analyzers: index.analyzers, indexedAt: started });
-      const document =
-        format === "spdx"
-          ? toSpdx(bom)
-          : format === "json"
-            ? { subject: source.name, digest: source.digest, ...index.facts, packages: index.facts.packages.map(({ files: _files, ...p }) => p), analyzers: index.analyzers, warnings: index.warnings }
-            : bom;
-      const text = `${JSON.stringify(document, null, 2)}\n`;
-      if (typeof values.output === "string") await writeFile(values.output, text);
-      else if (write !== undefined) write(text);
-      else out(text.trimEnd());
-      if (!quiet) err(`${index.facts.packages.length} packages, ${index.layersRead} of ${source.layers.length} layers read`);
-      return 0;
-    } finally {
-      registry.close();
-    }
+    const { source, index, started } = await indexTarget(target, {
+      ...(typeof values.platform === "string" ? { platform: values.platform } : {}),
+      noCache: values["no-cache"] === true,
+      ...(quiet ? {} : { progress: err })
+    });
+    const bom = toCycloneDx({ subject: source.name, digest: source.digest, facts: index.facts, distribution: index.distribution, analyzers: index.analyzers, indexedAt: started });
+    const document =
+      format === "spdx"
+        ? toSpdx(bom)
+        : format === "json"
+          ? { subject: source.name, digest: source.digest, ...index.facts, packages: index.facts.packages.map(({ files: _files, ...p }) => p), analyzers: index.analyzers, warnings: index.warnings }
+          : bom;
+    const text = `${JSON.stringify(document, null, 2)}\n`;
+    if (typeof values.output === "string") await writeFile(values.output, text);
+    else if (write !== undefined) write(text);
+    else out(text.trimEnd());
+    if (!quiet) err(`${index.facts.packages.length} packages, ${index.layersRead} of ${source.layers.length} layers read`);
+    return 0;
   }
 };
