@@ -2,7 +2,23 @@ import { join } from "node:path";
 import { DirectoryBlobStore } from "../shared/blobs/directory-blobs.js";
 import { loadProcessSettings } from "../shared/config.js";
 import { createRegistryClient } from "../shared/registry/index.js";
+import { ScanhookError } from "../shared/domain/errors.js";
+import { findRegistry, parseRegistries, type RegistryConfig } from "../shared/domain/registries.js";
 import { ANALYZERS, BlobLayerCache, indexImage, openImageSource, parsePlatforms, scanLimitsFrom, type ImageIndex, type ImageSource } from "../shared/scanner/index.js";
+import { registryHostOfTarget } from "../shared/scanner/sources/target.js";
+
+/**
+ * The registries the CLI may contact for a target: `REGISTRIES`, plus the one host a registry
+ * reference on the command line names (the user asked for it), reached over HTTPS with the user's
+ * Docker config credentials (`docker login`, `az acr login`) or anonymously.
+ */
+export function registriesFor(target: string, listed: readonly RegistryConfig[]): readonly RegistryConfig[] {
+  const host = registryHostOfTarget(target);
+  if (host === undefined || findRegistry(listed, host) !== undefined) return listed;
+  const parsed = parseRegistries(JSON.stringify([{ host, credential: { type: "docker-config" } }]));
+  if (!parsed.ok) throw new ScanhookError("CLI.USAGE", `${target}: ${parsed.error}`);
+  return [...listed, ...parsed.value];
+}
 
 export interface IndexTargetOptions {
   readonly platform?: string;
@@ -20,7 +36,7 @@ export async function indexTarget(target: string, options: IndexTargetOptions): 
   const settings = loadProcessSettings();
   const limits = scanLimitsFrom(settings);
   const platforms = parsePlatforms(options.platform ?? settings.SCAN_PLATFORMS);
-  const registry = createRegistryClient(settings.registries, { limits: { manifestMaxBytes: settings.MANIFEST_MAX_BYTES } });
+  const registry = createRegistryClient(registriesFor(target, settings.registries), { limits: { manifestMaxBytes: settings.MANIFEST_MAX_BYTES } });
   const progress = options.progress;
   try {
     const source = await openImageSource(target, { limits, platforms, registry });

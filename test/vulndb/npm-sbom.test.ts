@@ -154,7 +154,7 @@ describe("npm through a foreign CycloneDX SBOM", () => {
     const { id: sarifId, $schema: _draft04, ...sarifRest } = sarifSchema;
     const sarifAjv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
     (addFormats as unknown as (a: Ajv) => void)(sarifAjv);
-    const validateSarif = sarifAjv.compile({ ...sarifRest, $id: sarifId });
+    const validateSarif = sarifAjv.compile({ ...sarifRest, $id: String(sarifId) });
     expect(validateSarif(sarif), JSON.stringify(validateSarif.errors?.slice(0, 3))).toBe(true);
   });
 

@@ -26,6 +26,15 @@ function usage(message: string): ScanhookError {
   return new ScanhookError("CLI.USAGE", message);
 }
 
+const REFERENCE = /^([^/]+)\/(.+?)(?:@(sha(?:256|512):[a-f0-9]+)|:([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/;
+
+/** The registry host a registry target names (`host[:port]`, lowercase), or undefined for other targets. */
+export function registryHostOfTarget(target: string): string | undefined {
+  if (/^(dir|oci|docker-archive|sbom):/.test(target)) return undefined;
+  const host = REFERENCE.exec(target)?.[1];
+  return host !== undefined && /[.:]|^localhost$/.test(host) ? host.toLowerCase() : undefined;
+}
+
 export async function openImageSource(target: string, options: TargetOptions): Promise<ImageSource> {
   if (target.startsWith("dir:")) return directorySource(target.slice(4));
   if (target.startsWith("docker-archive:")) return dockerArchiveSource(target.slice("docker-archive:".length), options);
@@ -36,7 +45,7 @@ export async function openImageSource(target: string, options: TargetOptions): P
     const tag = colon > 0 && !rest.slice(colon + 1).includes("/") ? rest.slice(colon + 1) : undefined;
     return ociLayoutSource(tag === undefined ? rest : rest.slice(0, colon), tag, options);
   }
-  const m = /^([^/]+)\/(.+?)(?:@(sha(?:256|512):[a-f0-9]+)|:([A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?$/.exec(target);
+  const m = REFERENCE.exec(target);
   if (m?.[1] === undefined || m[2] === undefined || !/[.:]|^localhost$/.test(m[1])) {
     throw usage(`not a target: ${JSON.stringify(target)} (dir:<rootfs>, oci:<layout>[:tag], docker-archive:<tar> or <registry>/<repo>[:tag|@digest])`);
   }
