@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { eventFromTarget } from "./target-event.js";
 import {
   actorSchema,
   digestSchema,
@@ -10,8 +11,8 @@ import {
   userAgentSchema,
   type RegistryEventSource
 } from "../domain/registry-event.js";
-import { ignored, invalid, invalidFromZod, quote, type EventConversion } from "./result.js";
-import { boundedText, definedOnly, manifestSize, nonManifestReason, optionalText, wireHostSchema, wireTimeSchema } from "./wire.js";
+import { ignored, invalidFromZod, quote, type EventConversion } from "./result.js";
+import { boundedText, optionalText, wireHostSchema, wireTimeSchema } from "./wire.js";
 
 /**
  * The ACR event payload. It is the whole body of an ACR webhook and the `data` of an Event Grid
@@ -65,35 +66,7 @@ export function acrEventFromData(
 ): EventConversion {
   const parsed = acrEventDataSchema.safeParse(value);
   if (!parsed.success) return invalidFromZod(path, parsed.error);
-  const data = parsed.data;
-  const { target } = data;
-  if (action === "push" && target.digest === undefined) {
-    return invalid([...path, "target", "digest"], "is required for a push");
-  }
-  if (target.digest === undefined && target.tag === undefined) {
-    // Not documented; possibly a whole-repository delete, which one RegistryEvent cannot express.
-    // The scheduled reconcile against the registry catches what this leaves behind.
-    return ignored("delete names neither target.digest nor target.tag", data.id);
-  }
-  const notManifest = nonManifestReason(target.mediaType, "target.mediaType");
-  if (notManifest !== undefined) return ignored(notManifest, data.id);
-  return {
-    kind: "event",
-    event: definedOnly({
-      action,
-      registry: data.request.host,
-      repository: target.repository,
-      tag: target.tag,
-      digest: target.digest,
-      mediaType: target.mediaType,
-      time: data.timestamp,
-      source,
-      eventId: data.id,
-      userAgent: data.request.useragent,
-      actor: data.actor?.name,
-      size: manifestSize(target.size, target.length)
-    })
-  };
+  return eventFromTarget(parsed.data, action, source, path);
 }
 
 /** The Event Grid event types of ACR (the same strings serve as CloudEvents `type`). */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { eventFromTarget } from "./target-event.js";
 import {
   actorSchema,
   digestSchema,
@@ -26,7 +27,7 @@ import {
   type ParseOptions,
   type UnsupportedMediaType
 } from "./result.js";
-import { boundedText, definedOnly, manifestSize, nonManifestReason, optionalText, wireHostSchema, wireTimeSchema } from "./wire.js";
+import { boundedText, optionalText, wireHostSchema, wireTimeSchema } from "./wire.js";
 
 /**
  * CNCF distribution notifications (`POST /api/webhooks/distribution`): an envelope
@@ -125,31 +126,5 @@ function convertDistributionEvent(value: unknown, path: readonly PropertyKey[]):
   }
   const parsed = distributionEventSchema.safeParse(value);
   if (!parsed.success) return invalidFromZod(path, parsed.error);
-  const event = parsed.data;
-  const { target } = event;
-  if (action !== "delete" && target.digest === undefined) {
-    return invalid([...path, "target", "digest"], `is required for a ${action}`);
-  }
-  if (target.digest === undefined && target.tag === undefined) {
-    return ignored("delete names neither target.digest nor target.tag", event.id);
-  }
-  const notManifest = nonManifestReason(target.mediaType, "target.mediaType");
-  if (notManifest !== undefined) return ignored(notManifest, event.id);
-  return {
-    kind: "event",
-    event: definedOnly({
-      action,
-      registry: event.request.host,
-      repository: target.repository,
-      tag: target.tag,
-      digest: target.digest,
-      mediaType: target.mediaType,
-      time: event.timestamp,
-      source: "distribution" as const,
-      eventId: event.id,
-      userAgent: event.request.useragent,
-      actor: event.actor?.name,
-      size: manifestSize(target.size, target.length)
-    })
-  };
+  return eventFromTarget(parsed.data, action, "distribution", path);
 }
