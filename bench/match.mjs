@@ -119,5 +119,5 @@ try {
   console.log(`ratio: ${(matchRate / parseRate).toFixed(2)}× (target ≥ 0.5×)`);
   if (sink < 0) console.log(sink);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
 }

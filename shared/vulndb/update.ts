@@ -6,6 +6,8 @@
 import { existsSync } from "node:fs";
 import { buildVulnDb, type BuildReport } from "./db/build.js";
 import { readDbInfo } from "./db/reader.js";
+import type { DbInfo } from "./db/format.js";
+import { ScanhookError } from "../domain/errors.js";
 import type { FetchOptions } from "./http.js";
 import { exportInputs, fetchRepositoryToCpe, planExport, type ExportPlanStep } from "./osv-export.js";
 
@@ -23,9 +25,24 @@ export type UpdateOutcome =
   | { readonly changed: true; readonly report: BuildReport; readonly plan: readonly ExportPlanStep[] }
   | { readonly changed: false; readonly version: string; readonly plan: readonly ExportPlanStep[] };
 
+/**
+ * The DB an update starts from. One this version cannot read (an older format after an upgrade, a
+ * damaged file) is rebuilt from nothing rather than failing every update: it holds only public
+ * data that the sources give again.
+ */
+function readableBase(path: string, progress: (line: string) => void): DbInfo | undefined {
+  try {
+    return readDbInfo(path);
+  } catch (e) {
+    if (!(e instanceof ScanhookError) || e.code !== "VULNDB.INVALID") throw e;
+    progress(`  ${e.message}: building a new DB from every source`);
+    return undefined;
+  }
+}
+
 export async function updateFromExport(options: UpdateOptions): Promise<UpdateOutcome> {
   const progress = options.onProgress ?? ((): void => undefined);
-  const base = existsSync(options.out) ? readDbInfo(options.out) : undefined;
+  const base = existsSync(options.out) ? readableBase(options.out, progress) : undefined;
   const watermarks = new Map((base?.sources ?? []).filter((s) => s.watermark !== undefined).map((s) => [s.name, s.watermark as string]));
   const plan = await planExport(options.osvBaseUrl, options.ecosystems, watermarks, options.fetch);
   for (const step of plan) progress(`  ${step.ecosystem}: ${step.mode === "full" ? "all.zip" : step.mode === "incremental" ? `${step.ids.length} modified records` : "unchanged"}`);

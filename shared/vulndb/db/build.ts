@@ -63,10 +63,10 @@ function compactTime(at: Date): string {
   return at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
-/** What is kept of a record in `vulns.json`: everything but prose the findings never show. */
-function stored(record: OsvRecord): string {
-  const { details: _details, credits: _credits, ...rest } = record;
-  return JSON.stringify(rest);
+/** What is kept of a record: everything but prose the findings never show, `affected` apart. */
+function stored(record: OsvRecord): { json: string; affected: string } {
+  const { details: _details, credits: _credits, affected, ...rest } = record;
+  return { json: JSON.stringify(rest), affected: JSON.stringify(affected ?? []) };
 }
 
 export async function buildVulnDb(options: BuildOptions): Promise<BuildReport> {
@@ -87,8 +87,8 @@ export async function buildVulnDb(options: BuildOptions): Promise<BuildReport> {
       db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?)").run(DB_FORMAT);
     }
     const upsert = db.prepare(
-      `INSERT INTO vulns (id, modified, source, json) VALUES (?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, source = excluded.source, json = excluded.json
+      `INSERT INTO vulns (id, modified, source, json, affected) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, source = excluded.source, json = excluded.json, affected = excluded.affected
        WHERE excluded.modified >= vulns.modified`
     );
     const withdraw = db.prepare("DELETE FROM vulns WHERE id = ? AND modified <= ?");
@@ -131,8 +131,8 @@ export async function buildVulnDb(options: BuildOptions): Promise<BuildReport> {
           batch.push(() => withdraw.run(record.id, modified));
         } else {
           records++;
-          const json = stored(record);
-          batch.push(() => upsert.run(record.id, modified, input.name, json));
+          const { json, affected } = stored(record);
+          batch.push(() => upsert.run(record.id, modified, input.name, json, affected));
         }
         if (batch.length >= PAGE) runBatch();
         if (++ingested % PROGRESS_EVERY === 0) progress(`  ${ingested} records read`);
@@ -189,27 +189,32 @@ export async function buildVulnDb(options: BuildOptions): Promise<BuildReport> {
  * the same data have the same hash whatever order their sources came in.
  */
 function derive(db: Database.Database): string {
-  db.exec("DROP INDEX IF EXISTS affected_key; DROP INDEX IF EXISTS aliases_alias; DELETE FROM affected; DELETE FROM aliases; DELETE FROM ecosystems;");
-  const page = db.prepare("SELECT id, modified, json FROM vulns WHERE id > ? ORDER BY id LIMIT ?");
-  const insertAffected = db.prepare("INSERT INTO affected (ecosystem, name, vuln, entry) VALUES (?, ?, ?, ?)");
+  db.exec("DROP INDEX IF EXISTS packages_key; DROP INDEX IF EXISTS aliases_alias; DELETE FROM packages; DELETE FROM aliases; DELETE FROM ecosystems;");
+  // Entries are staged a row each in a temporary table (its own file, gone at close), then grouped
+  // into one `packages` row per package by SQLite's sort rather than in this process's memory.
+  db.exec("CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL)");
+  const page = db.prepare("SELECT id, modified, json, affected FROM vulns WHERE id > ? ORDER BY id LIMIT ?");
+  const insertAffected = db.prepare("INSERT INTO staged (ecosystem, name, vuln, entry) VALUES (?, ?, ?, ?)");
   const insertAlias = db.prepare("INSERT INTO aliases (alias, vuln) VALUES (?, ?)");
   const hash = createHash("sha256");
   const ecosystems = new Map<string, number>();
   let after = "";
   for (;;) {
-    const rows = page.all(after, PAGE) as { id: string; modified: string; json: string }[];
+    const rows = page.all(after, PAGE) as { id: string; modified: string; json: string; affected: string }[];
     if (rows.length === 0) break;
     db.transaction(() => {
       for (const row of rows) {
-        hash.update(`${row.id}\0${row.modified}\0${row.json}\n`);
+        hash.update(`${row.id}\0${row.modified}\0${row.json}\0${row.affected}\n`);
         // Written by this module from a validated record: trusted.
         const record = JSON.parse(row.json) as OsvRecord;
+        const affected = JSON.parse(row.affected) as NonNullable<OsvRecord["affected"]>;
         const seen = new Set<string>();
-        for (const entry of record.affected ?? []) {
+        for (const entry of affected) {
           if (entry.package === undefined) continue;
-          const { ecosystem, name } = entry.package;
-          insertAffected.run(ecosystem, normalizeName(ecosystem, name), record.id, JSON.stringify(entry));
-          seen.add(ecosystem);
+          const { package: pkg, ...rest } = entry;
+          // The package is the row's key; leaving it out makes a package's row a third smaller to read.
+          insertAffected.run(pkg.ecosystem, normalizeName(pkg.ecosystem, pkg.name), record.id, JSON.stringify(rest));
+          seen.add(pkg.ecosystem);
         }
         for (const e of seen) ecosystems.set(e, (ecosystems.get(e) ?? 0) + 1);
         for (const alias of new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])) insertAlias.run(alias, record.id);
@@ -217,6 +222,12 @@ function derive(db: Database.Database): string {
     })();
     after = rows[rows.length - 1]?.id ?? after;
   }
+  db.exec(
+    `INSERT INTO packages (ecosystem, name, entries)
+     SELECT ecosystem, name, '[' || group_concat('[' || json_quote(vuln) || ',' || entry || ']', ',' ORDER BY vuln, entry) || ']'
+     FROM staged GROUP BY ecosystem, name ORDER BY ecosystem, name;
+     DROP TABLE temp.staged;`
+  );
   const insertEco = db.prepare("INSERT INTO ecosystems (ecosystem, records) VALUES (?, ?)");
   db.transaction(() => {
     for (const [e, n] of ecosystems) insertEco.run(e, n);

@@ -1,7 +1,7 @@
 /**
- * Reads a compiled DB (`format.ts`). Opened read-only; lookups by (ecosystem, normalised name) go
- * through a prepared statement once per key and are then served from memory, because a rematch of
- * a thousand images asks for the same few hundred keys again and again.
+ * Reads a compiled DB (`format.ts`). Opened read-only; a package's entries are one point read. The
+ * matcher keeps what it compiled from them (a rematch of a thousand images asks for the same few
+ * thousand packages again and again); records, aliases and CPEs are remembered here.
  */
 import Database from "better-sqlite3";
 import { ScanhookError } from "../../domain/errors.js";
@@ -13,14 +13,13 @@ export interface AffectedRow {
   readonly entry: OsvAffected;
 }
 
-/** A record as stored: everything but `affected`'s prose (`details`, `credits`). */
-export type StoredVuln = Omit<OsvRecord, "details" | "credits">;
+/** A record as a match reads it: everything but `affected` (see `affected()`) and prose (`details`, `credits`). */
+export type StoredVuln = Omit<OsvRecord, "details" | "credits" | "affected">;
 
 export class VulnDb {
   readonly path: string;
   readonly info: DbInfo;
   private readonly db: Database.Database;
-  private readonly byKey = new Map<string, readonly AffectedRow[]>();
   private readonly vulns = new Map<string, StoredVuln | null>();
   private readonly aliasMap = new Map<string, readonly string[]>();
   private readonly cpeMap = new Map<string, readonly string[]>();
@@ -33,7 +32,7 @@ export class VulnDb {
     this.path = path;
     this.db = db;
     this.info = infoOf(db, path);
-    this.affectedStmt = db.prepare("SELECT vuln, entry FROM affected WHERE ecosystem = ? AND name = ?");
+    this.affectedStmt = db.prepare("SELECT entries FROM packages WHERE ecosystem = ? AND name = ?").pluck();
     this.vulnStmt = db.prepare("SELECT json FROM vulns WHERE id = ?");
     this.aliasStmt = db.prepare("SELECT vuln FROM aliases WHERE alias = ?");
     this.cpeStmt = db.prepare("SELECT cpe FROM repository_cpes WHERE repository = ?");
@@ -66,16 +65,10 @@ export class VulnDb {
 
   /** The `affected[]` entries for a package; `name` already normalised. Empty when none. */
   affected(ecosystem: string, name: string): readonly AffectedRow[] {
-    const key = `${ecosystem}\0${name}`;
-    let rows = this.byKey.get(key);
-    if (rows === undefined) {
-      rows = (this.affectedStmt.all(ecosystem, name) as { vuln: string; entry: string }[]).map((r) => ({
-        vulnId: r.vuln,
-        entry: JSON.parse(r.entry) as OsvAffected
-      }));
-      this.byKey.set(key, rows);
-    }
-    return rows;
+    const entries = this.affectedStmt.get(ecosystem, name) as string | undefined;
+    if (entries === undefined) return [];
+    // Written by the build from validated records: trusted.
+    return (JSON.parse(entries) as [string, OsvAffected][]).map(([vulnId, entry]) => ({ vulnId, entry }));
   }
 
   /** A record by id, or undefined. */

@@ -20,8 +20,8 @@ import { normalizeName } from "../names.js";
 import type { OsvAffected } from "../osv.js";
 import { severityOf } from "../severity.js";
 import { baseEcosystem, compareVersions, comparatorFor, parseVersion } from "../versions/index.js";
-import { isAffected } from "../versions/ranges.js";
-import { familyFor, FAMILY_VERSIONS, type FamilyContext, type MatchQuery } from "./families/index.js";
+import { compileAffected, evaluateAffected, type CompiledAffected } from "../versions/ranges.js";
+import { familyFor, FAMILY_VERSIONS, type Family, type FamilyContext, type MatchQuery } from "./families/index.js";
 
 /** What the matcher reads from a DB; `VulnDb` implements it. */
 export interface VulnData {
@@ -62,6 +62,12 @@ interface Hit {
   readonly fixes: string[];
 }
 
+interface CompiledRow {
+  readonly vulnId: string;
+  readonly entry: OsvAffected;
+  readonly compiled: CompiledAffected;
+}
+
 type GroupFinding = Omit<DetailedFinding, "packageName" | "packageVersion" | "purl" | "layer" | "analyzer">;
 
 interface Evaluated {
@@ -100,6 +106,7 @@ class GapCounter {
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+const unreadableText = (n: number, ex: string[]): string => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`;
 
 /** Lowest of the fixes by the ecosystem's ordering; ties and unorderable ones keep the first seen. */
 function lowestFix(fixes: readonly string[], ecosystem: string): string | undefined {
@@ -124,32 +131,79 @@ function preferredId(ids: readonly string[]): string {
   return [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))[0] ?? "";
 }
 
-export function createMatcher(db: VulnData): DetailedMatcher {
-  // (ecosystem, name, version, via) → hits: rematching many images asks the same questions.
-  const cache = new Map<string, Evaluated>();
-  const CACHE_LIMIT = 500_000;
+/** One package of one ecosystem as the DB has it, compiled once, with the answers given so far. */
+interface PackageEntry {
+  readonly rows: readonly CompiledRow[];
+  /** version → answer, for queries by the package's own name and by its source name. */
+  readonly byPackage: Map<string, Evaluated>;
+  readonly bySource: Map<string, Evaluated>;
+}
 
-  const remember = (key: string, value: Evaluated): void => {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, value);
+/** Packages and answers remembered in all (memory stays bounded: past this, the matcher starts over). */
+const REMEMBER_LIMIT = 500_000;
+
+export function createMatcher(db: VulnData): DetailedMatcher {
+  // ecosystem → query name → the package's compiled entries and answers. Nested maps, not one map
+  // keyed by a joined string: building and hashing that key for every installed package was the
+  // largest single cost of a warm rematch.
+  let packages = new Map<string, Map<string, PackageEntry>>();
+  // (ecosystem, normalised name) → compiled rows: names spelled differently share one compilation.
+  let compiledRows = new Map<string, readonly CompiledRow[]>();
+  let remembered = 0;
+
+  const packageFor = (ecosystem: string, name: string): PackageEntry => {
+    let byName = packages.get(ecosystem);
+    if (byName === undefined) {
+      byName = new Map();
+      packages.set(ecosystem, byName);
+    }
+    let entry = byName.get(name);
+    if (entry === undefined) {
+      const normalized = normalizeName(ecosystem, name);
+      const key = `${ecosystem}\0${normalized}`;
+      let rows = compiledRows.get(key);
+      if (rows === undefined) {
+        rows = db.affected(ecosystem, normalized).map((row) => ({ vulnId: row.vulnId, entry: row.entry, compiled: compileAffected(row.entry, ecosystem) }));
+        compiledRows.set(key, rows);
+      }
+      entry = { rows, byPackage: new Map(), bySource: new Map() };
+      grow();
+      byName.set(name, entry);
+    }
+    return entry;
+  };
+
+  /** Counts one more remembered thing; past the limit, forgets everything (what is in use stays valid). */
+  const grow = (): void => {
+    if (++remembered > REMEMBER_LIMIT) {
+      packages = new Map();
+      compiledRows = new Map();
+      remembered = 0;
+    }
+  };
+  const remember = (answersOf: Map<string, Evaluated>, version: string, value: Evaluated): void => {
+    grow();
+    answersOf.set(version, value);
   };
 
   // Rematching thousands of stored images asks the same few thousand questions again and again:
-  // the answer, the version check included, is looked up before anything is parsed.
+  // the answer, the version check included, is looked up before anything is parsed. A query that
+  // narrows entries (`accept`) is answered afresh each time.
   const evaluate = (q: MatchQuery): Evaluated => {
-    const key = q.accept === undefined ? `${q.ecosystem}\0${q.name}\0${q.version}\0${q.via}` : undefined;
-    const cached = key === undefined ? undefined : cache.get(key);
+    const pkg = packageFor(q.ecosystem, q.name);
+    const answersOf = q.accept !== undefined ? undefined : q.via === "source" ? pkg.bySource : pkg.byPackage;
+    const cached = answersOf?.get(q.version);
     if (cached !== undefined) return cached;
     if (!parseVersion(q.version, q.ecosystem).ok) {
       const out: Evaluated = { parsed: false, hits: [], unreadable: [], groups: [] };
-      if (key !== undefined) remember(key, out);
+      if (answersOf !== undefined) remember(answersOf, q.version, out);
       return out;
     }
     const byVuln = new Map<string, Hit>();
     const unreadable: string[] = [];
-    for (const row of db.affected(q.ecosystem, normalizeName(q.ecosystem, q.name))) {
+    for (const row of pkg.rows) {
       if (q.accept !== undefined && !q.accept(row.entry)) continue;
-      const result = isAffected(q.version, row.entry, q.ecosystem);
+      const result = evaluateAffected(q.version, row.compiled);
       // The installed version parsed (checked above), so a warning is about the record's events.
       if (result.warnings.length > 0 && !result.affected) unreadable.push(row.vulnId);
       if (!result.affected) continue;
@@ -162,8 +216,20 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       if (result.fixed !== undefined) hit.fixes.push(result.fixed);
     }
     const out: Evaluated = { parsed: true, hits: [...byVuln.values()], unreadable, groups: undefined };
-    if (key !== undefined) remember(key, out);
+    if (answersOf !== undefined) remember(answersOf, q.version, out);
     return out;
+  };
+
+  // Per ecosystem string: its base name and family, or no family when its versions cannot be ordered.
+  const ecosystems = new Map<string, { readonly base: string; readonly family: Family | undefined }>();
+  const ecosystemInfo = (ecosystem: string): { readonly base: string; readonly family: Family | undefined } => {
+    let info = ecosystems.get(ecosystem);
+    if (info === undefined) {
+      const base = baseEcosystem(ecosystem);
+      info = { base, family: comparatorFor(ecosystem).ok ? familyFor(base) : undefined };
+      ecosystems.set(ecosystem, info);
+    }
+    return info;
   };
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
@@ -269,25 +335,38 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     const matched: [InstalledPackage, Group][] = [];
     for (const pkg of facts.packages) {
       const ecosystem = pkg.ecosystem;
-      const label = `${pkg.name} ${pkg.version}`;
       if (ecosystem === undefined) {
-        gaps.add("ecosystem-unknown", "", label, (n, ex) => `${plural(n, "package")} with no OSV ecosystem (unknown distribution or package type), e.g. ${ex.join(", ")}`);
+        gaps.add("ecosystem-unknown", "", `${pkg.name} ${pkg.version}`, (n, ex) => `${plural(n, "package")} with no OSV ecosystem (unknown distribution or package type), e.g. ${ex.join(", ")}`);
         continue;
       }
-      if (!comparatorFor(ecosystem).ok) {
-        gaps.add("ecosystem-unsupported", baseEcosystem(ecosystem), label, (n, ex) => `${baseEcosystem(ecosystem)}: ${plural(n, "package")} in an ecosystem whose versions scanhook cannot order, e.g. ${ex.join(", ")}`);
+      const eco = ecosystemInfo(ecosystem);
+      if (eco.family === undefined) {
+        gaps.add("ecosystem-unsupported", eco.base, `${pkg.name} ${pkg.version}`, (n, ex) => `${eco.base}: ${plural(n, "package")} in an ecosystem whose versions scanhook cannot order, e.g. ${ex.join(", ")}`);
         continue;
       }
       // The package itself, not a copy with `ecosystem` spread in: one copy per package per rematch adds up.
-      const plan = familyFor(baseEcosystem(ecosystem)).plan(pkg as InstalledPackage & { readonly ecosystem: string }, context);
+      const plan = eco.family.plan(pkg as InstalledPackage & { readonly ecosystem: string }, context);
       if (!plan.ok) {
-        gaps.add(plan.gap.kind, plan.gap.detail, label, (n) => `${plural(n, "package")}: ${plan.gap.detail}`);
+        gaps.add(plan.gap.kind, plan.gap.detail, `${pkg.name} ${pkg.version}`, (n) => `${plural(n, "package")}: ${plan.gap.detail}`);
         continue;
       }
-      const withData = plan.queries.filter((q) => db.ecosystemRecords(q.ecosystem) > 0);
+      const queries = plan.queries;
+      // Almost every package is one query: answered without the arrays the general case builds.
+      const only = queries.length === 1 ? queries[0] : undefined;
+      const withData = only !== undefined ? (db.ecosystemRecords(only.ecosystem) > 0 ? queries : []) : queries.filter((q) => db.ecosystemRecords(q.ecosystem) > 0);
       if (withData.length === 0) {
-        const shown = [...new Set(plan.queries.map((q) => q.ecosystem))].join(", ");
-        gaps.add("ecosystem-no-data", shown, label, (n) => `${shown}: ${plural(n, "package")}, and this DB has no records for that ecosystem`);
+        const shown = [...new Set(queries.map((q) => q.ecosystem))].join(", ");
+        gaps.add("ecosystem-no-data", shown, `${pkg.name} ${pkg.version}`, (n) => `${shown}: ${plural(n, "package")}, and this DB has no records for that ecosystem`);
+        continue;
+      }
+      if (only !== undefined) {
+        const r = evaluate(only);
+        if (!r.parsed) {
+          gaps.add("version-unparseable", only.ecosystem, `${pkg.name} ${only.version}`, (n, ex) => `${only.ecosystem}: ${plural(n, "package")} whose version does not parse, e.g. ${ex.join(", ")}`);
+          continue;
+        }
+        for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
+        if (r.hits.length > 0) for (const g of (r.groups ??= groupsFor(r.hits))) matched.push([pkg, g]);
         continue;
       }
       const results = withData.map(evaluate);
@@ -297,16 +376,9 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         gaps.add("version-unparseable", bad.ecosystem, `${pkg.name} ${bad.version}`, (n, ex) => `${bad.ecosystem}: ${plural(n, "package")} whose version does not parse, e.g. ${ex.join(", ")}`);
         continue;
       }
-      for (const r of results) {
-        for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, (n, ex) => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`);
-      }
-      const single = results.length === 1 ? results[0] : undefined;
-      if (single !== undefined) {
-        if (single.hits.length > 0) for (const g of (single.groups ??= groupsFor(single.hits))) matched.push([pkg, g]);
-      } else {
-        const hits = results.flatMap((r) => r.hits);
-        if (hits.length > 0) for (const g of groupsFor(hits)) matched.push([pkg, g]);
-      }
+      for (const r of results) for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
+      const hits = results.flatMap((r) => r.hits);
+      if (hits.length > 0) for (const g of groupsFor(hits)) matched.push([pkg, g]);
     }
     matched.sort(
       ([pa, a], [pb, b]) =>

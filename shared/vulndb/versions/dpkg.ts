@@ -22,18 +22,29 @@ export interface DpkgVersion {
 const INT_MAX = 2_147_483_647;
 const encoder = new TextEncoder();
 
-const isBlank = (c: string): boolean => c === " " || c === "\t";
+const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/** The string's bytes; versions are ASCII in practice, which needs no encoder (a rematch parses many). */
+function bytesOf(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(text);
+    out[i] = c;
+  }
+  return out;
+}
 
 export function parseDpkg(input: string): Parsed<DpkgVersion> {
   let start = 0;
-  while (start < input.length && isBlank(input.charAt(start))) start++;
+  while (start < input.length && isBlank(input.charCodeAt(start))) start++;
   if (start === input.length) return invalid("version string is empty");
   let end = start;
-  while (end < input.length && !isBlank(input.charAt(end))) end++;
+  while (end < input.length && !isBlank(input.charCodeAt(end))) end++;
   for (let i = end; i < input.length; i++) {
-    if (!isBlank(input.charAt(i))) return invalid("version string has embedded spaces");
+    if (!isBlank(input.charCodeAt(i))) return invalid("version string has embedded spaces");
   }
-  let text = input.slice(start, end);
+  let text = start === 0 && end === input.length ? input : input.slice(start, end);
 
   let epoch = 0;
   const colon = text.indexOf(":");
@@ -61,7 +72,7 @@ export function parseDpkg(input: string): Parsed<DpkgVersion> {
     if (revision === "") return invalid("revision number is empty");
   }
   if (upstream === "") return invalid("version number is empty");
-  return ok({ epoch, upstream: encoder.encode(upstream), revision: encoder.encode(revision) });
+  return ok({ epoch, upstream: bytesOf(upstream), revision: bytesOf(revision) });
 }
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
@@ -78,28 +89,40 @@ function order(c: number): number {
 
 /** dpkg's `verrevcmp`: alternating non-digit and digit runs; a missing byte reads as NUL. */
 export function compareDpkgPart(a: Uint8Array, b: Uint8Array): Ordering {
+  const al = a.length;
+  const bl = b.length;
   let i = 0;
   let j = 0;
-  const at = (s: Uint8Array, k: number): number => s[k] ?? 0;
-  while (i < a.length || j < b.length) {
-    while ((i < a.length && !isDigit(at(a, i))) || (j < b.length && !isDigit(at(b, j)))) {
-      const ac = order(at(a, i));
-      const bc = order(at(b, j));
-      if (ac !== bc) return sign(ac - bc);
+  while (i < al || j < bl) {
+    for (;;) {
+      const ca = i < al ? (a[i] as number) : 0;
+      const cb = j < bl ? (b[j] as number) : 0;
+      if (!((i < al && !isDigit(ca)) || (j < bl && !isDigit(cb)))) break;
+      const ac = order(ca);
+      const bc = order(cb);
+      if (ac !== bc) return ac < bc ? -1 : 1;
       i++;
       j++;
     }
-    while (at(a, i) === 0x30) i++;
-    while (at(b, j) === 0x30) j++;
+    while (i < al && a[i] === 0x30) i++;
+    while (j < bl && b[j] === 0x30) j++;
     let firstDiff = 0;
-    while (isDigit(at(a, i)) && isDigit(at(b, j))) {
-      if (firstDiff === 0) firstDiff = at(a, i) - at(b, j);
-      i++;
-      j++;
+    for (;;) {
+      const ca = i < al ? (a[i] as number) : 0;
+      const cb = j < bl ? (b[j] as number) : 0;
+      const da = isDigit(ca);
+      const db = isDigit(cb);
+      if (da && db) {
+        if (firstDiff === 0) firstDiff = ca - cb;
+        i++;
+        j++;
+        continue;
+      }
+      if (da) return 1;
+      if (db) return -1;
+      break;
     }
-    if (isDigit(at(a, i))) return 1;
-    if (isDigit(at(b, j))) return -1;
-    if (firstDiff !== 0) return sign(firstDiff);
+    if (firstDiff !== 0) return firstDiff < 0 ? -1 : 1;
   }
   return 0;
 }

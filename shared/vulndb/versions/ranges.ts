@@ -51,6 +51,8 @@ export interface AffectedResult {
 }
 
 type Bound = { readonly kind: "min" } | { readonly kind: "max" } | { readonly kind: "version"; readonly version: Version };
+const MIN: Bound = { kind: "min" };
+const MAX: Bound = { kind: "max" };
 
 interface ParsedEvent {
   readonly type: "introduced" | "fixed" | "last_affected" | "limit";
@@ -95,22 +97,21 @@ type CompiledRange =
   | { readonly ok: true; readonly cmp: Comparator; readonly label: string; readonly limits: readonly ParsedEvent[]; readonly sorted: readonly ParsedEvent[] }
   | { readonly ok: false; readonly warning: VersionError | undefined; readonly cmp?: Comparator; readonly label?: string };
 
-const compiled = new WeakMap<OsvRange, Map<string, CompiledRange>>();
-
-function compileRange(range: OsvRange, ecosystem: string): CompiledRange {
-  let byEcosystem = compiled.get(range);
-  const known = byEcosystem?.get(ecosystem);
-  if (known !== undefined) return known;
-  const out = compileRangeNow(range, ecosystem);
-  if (byEcosystem === undefined) {
-    byEcosystem = new Map();
-    compiled.set(range, byEcosystem);
-  }
-  byEcosystem.set(ecosystem, out);
-  return out;
+/**
+ * An `affected[]` entry made ready to evaluate in one ecosystem: its events parsed and sorted once.
+ * A rematch evaluates the same entry for many installed versions, so the matcher keeps these.
+ */
+export interface CompiledAffected {
+  readonly ecosystem: string;
+  readonly versions: readonly string[];
+  readonly ranges: readonly CompiledRange[];
 }
 
-function compileRangeNow(range: OsvRange, ecosystem: string): CompiledRange {
+export function compileAffected(affected: OsvAffectedVersions, ecosystem: string): CompiledAffected {
+  return { ecosystem, versions: affected.versions ?? [], ranges: (affected.ranges ?? []).map((r) => compileRange(r, ecosystem)) };
+}
+
+function compileRange(range: OsvRange, ecosystem: string): CompiledRange {
   const cmp = rangeComparator(range.type, ecosystem);
   if (cmp instanceof VersionError) return { ok: false, warning: range.type === "GIT" ? undefined : cmp };
   const label = range.type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem;
@@ -119,17 +120,17 @@ function compileRangeNow(range: OsvRange, ecosystem: string): CompiledRange {
     const ev = eventOf(e);
     if (ev === undefined) continue;
     if (ev.type === "introduced" && ev.raw === "0") {
-      events.push({ ...ev, bound: { kind: "min" } });
+      events.push({ type: ev.type, raw: ev.raw, bound: MIN });
       continue;
     }
     if (ev.type === "limit" && ev.raw.includes("*")) {
-      events.push({ ...ev, bound: { kind: "max" } });
+      events.push({ type: ev.type, raw: ev.raw, bound: MAX });
       continue;
     }
     const parsed = parseWith(cmp, ev.raw, label);
     // The installed version's own error comes first when both fail, as before compiling.
     if (!parsed.ok) return { ok: false, warning: parsed.error, cmp, label };
-    events.push({ ...ev, bound: { kind: "version", version: parsed.value } });
+    events.push({ type: ev.type, raw: ev.raw, bound: { kind: "version", version: parsed.value } });
   }
   // Array.prototype.sort is stable: events at the same version keep the record's order.
   const sorted = events.filter((e) => e.type !== "limit").sort((a, b) => compareBound(cmp, a.bound, b.bound));
@@ -138,13 +139,7 @@ function compileRangeNow(range: OsvRange, ecosystem: string): CompiledRange {
 
 const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined });
 
-function evaluateRange(
-  version: string,
-  range: OsvRange,
-  ecosystem: string,
-  warnings: VersionError[]
-): RangeOutcome {
-  const c = compileRange(range, ecosystem);
+function evaluateRange(version: string, c: CompiledRange, warnings: VersionError[]): RangeOutcome {
   if (!c.ok) {
     if (c.cmp !== undefined && c.label !== undefined) {
       const v = parseWith(c.cmp, version, c.label);
@@ -160,18 +155,23 @@ function evaluateRange(
     warnings.push(v.error);
     return NOT_AFFECTED;
   }
-  const here: Bound = { kind: "version", version: v.value };
-  if (limits.length > 0 && !limits.some((l) => compareBound(cmp, here, l.bound) < 0)) return NOT_AFFECTED;
+  const here = v.value;
+  if (limits.length > 0 && !limits.some((l) => orderAgainst(cmp, here, l.bound) < 0)) return NOT_AFFECTED;
   let affected = false;
   for (const e of sorted) {
-    const order = compareBound(cmp, here, e.bound);
+    const order = orderAgainst(cmp, here, e.bound);
     if (e.type === "introduced" && order >= 0) affected = true;
     else if (e.type === "fixed" && order >= 0) affected = false;
     else if (e.type === "last_affected" && order > 0) affected = false;
   }
   if (!affected) return NOT_AFFECTED;
-  const fix = sorted.find((e) => e.type === "fixed" && compareBound(cmp, here, e.bound) < 0);
+  const fix = sorted.find((e) => e.type === "fixed" && orderAgainst(cmp, here, e.bound) < 0);
   return { affected: true, fixed: fix?.raw };
+}
+
+/** A version against an event's bound: `compareBound` without wrapping the version in a bound first. */
+function orderAgainst(cmp: Comparator, v: Version, bound: Bound): Ordering {
+  return bound.kind === "version" ? cmp.compare(v, bound.version) : bound.kind === "min" ? 1 : -1;
 }
 
 function inVersionsList(version: string, versions: readonly string[], ecosystem: string): boolean {
@@ -189,22 +189,30 @@ function inVersionsList(version: string, versions: readonly string[], ecosystem:
   return false;
 }
 
+const UNAFFECTED: AffectedResult = Object.freeze({ affected: false, fixed: undefined, warnings: Object.freeze([]) });
+
 /**
  * Whether `version` (as installed, in `ecosystem`'s syntax; `ecosystem` is the OSV string,
  * suffix and all) is affected according to one OSV `affected[]` entry. Empty ranges and versions
  * affect nothing.
  */
 export function isAffected(version: string, affected: OsvAffectedVersions, ecosystem: string): AffectedResult {
+  return evaluateAffected(version, compileAffected(affected, ecosystem));
+}
+
+/** {@link isAffected} over an entry compiled once with {@link compileAffected}. */
+export function evaluateAffected(version: string, entry: CompiledAffected): AffectedResult {
   const warnings: VersionError[] = [];
-  const inList = inVersionsList(version, affected.versions ?? [], ecosystem);
+  const inList = entry.versions.length > 0 && inVersionsList(version, entry.versions, entry.ecosystem);
   let fixed: string | undefined;
   let inRange = false;
-  for (const range of affected.ranges ?? []) {
-    const r = evaluateRange(version, range, ecosystem, warnings);
+  for (const range of entry.ranges) {
+    const r = evaluateRange(version, range, warnings);
     if (r.affected) {
       inRange = true;
       fixed ??= r.fixed;
     }
   }
+  if (!inList && !inRange && warnings.length === 0) return UNAFFECTED;
   return { affected: inList || inRange, fixed: inRange ? fixed : undefined, warnings };
 }

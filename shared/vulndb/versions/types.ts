@@ -39,25 +39,33 @@ export interface Comparator {
   compare(a: Version, b: Version): Ordering;
 }
 
-/**
- * Wraps a typed spec into a {@link Comparator}. The parsed form stays behind a WeakMap, so callers
- * cannot build or inspect it and the comparator never has to cast what it is handed.
- */
 /** Most parsed strings a comparator remembers before it starts over (memory stays bounded). */
 const PARSE_MEMO_LIMIT = 200_000;
 
+/**
+ * Wraps a typed spec into a {@link Comparator}. The parsed form is a private field of a class only
+ * this comparator has, so callers cannot build or inspect it, the comparator never casts what it
+ * is handed, and a version from another comparator fails the brand check. (A WeakMap did the same
+ * at two hash lookups per comparison, in the innermost loop of a rematch.)
+ */
 export function defineComparator<V>(spec: ComparatorSpec<V>): Comparator {
-  const keys = new WeakMap<Version, V>();
+  class Handle implements Version {
+    readonly comparator = spec.name;
+    readonly #key: V;
+    constructor(
+      readonly input: string,
+      key: V
+    ) {
+      this.#key = key;
+    }
+    static keyOf(v: Version): V {
+      if (!(#key in v)) throw new TypeError(`version "${v.input}" was not parsed by the ${spec.name} comparator but by ${v.comparator}`);
+      return (v as Handle).#key;
+    }
+  }
   // A rematch evaluates the same advisory bounds and installed versions over and over; parsing is
   // pure, so each string is parsed once (the handle and its key are immutable).
   const memo = new Map<string, Parsed<Version>>();
-  const keyOf = (v: Version): V => {
-    const key = keys.get(v);
-    if (key === undefined) {
-      throw new TypeError(`version "${v.input}" was not parsed by the ${spec.name} comparator but by ${v.comparator}`);
-    }
-    return key;
-  };
   return Object.freeze({
     name: spec.name,
     version: spec.version,
@@ -66,20 +74,14 @@ export function defineComparator<V>(spec: ComparatorSpec<V>): Comparator {
       const known = memo.get(input);
       if (known !== undefined) return known;
       const parsed = spec.parse(input);
-      let out: Parsed<Version>;
-      if (parsed.ok) {
-        const handle: Version = Object.freeze({ input, comparator: spec.name });
-        keys.set(handle, parsed.value);
-        out = Object.freeze({ ok: true, value: handle });
-      } else {
-        out = Object.freeze(parsed);
-      }
+      // Not frozen (freezing costs as much as parsing): the types say readonly, and the key is private.
+      const out: Parsed<Version> = parsed.ok ? { ok: true, value: new Handle(input, parsed.value) } : parsed;
       if (memo.size >= PARSE_MEMO_LIMIT) memo.clear();
       memo.set(input, out);
       return out;
     },
     compare(a: Version, b: Version): Ordering {
-      return spec.compare(keyOf(a), keyOf(b));
+      return spec.compare(Handle.keyOf(a), Handle.keyOf(b));
     }
   });
 }
