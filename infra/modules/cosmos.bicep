@@ -32,9 +32,9 @@ var dataContributorRoleId = '00000000-0000-0000-0000-000000000002' // Cosmos DB 
 var partitionKeyPath = '/id'
 
 // `images`: only what the image queries filter or sort on is indexed (shared/store/image-queries.ts,
-// the same fields SQLite indexes); the heavy rest of a record — result (SBOM reference, findings),
-// locations, the verdict's per-location list — is written without index cost. `id` and `_ts` are
-// always indexed in consistent mode, so ORDER BY c.id needs no entry.
+// the same fields SQLite indexes); the heavy rest of a record — result (SBOM reference, findings;
+// only its DB version is indexed), locations, the verdict's per-location list — is written without
+// index cost. `id` and `_ts` are always indexed in consistent mode, so ORDER BY c.id needs no entry.
 var imagesIndexingPolicy = {
   indexingMode: 'consistent'
   automatic: true
@@ -42,6 +42,7 @@ var imagesIndexingPolicy = {
     { path: '/locationKeys/[]/?' }
     { path: '/scan/state/?' }
     { path: '/verdict/overall/?' }
+    { path: '/result/dbVersion/?' }
     { path: '/deleted/?' }
     { path: '/lastPulledAt/?' }
     { path: '/lastPushedAt/?' }

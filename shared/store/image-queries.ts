@@ -1,8 +1,9 @@
 /**
  * The questions asked of the `images` container, as typed functions over the generic filter:
- * by location, by scan state, by verdict, by recency, or any AND of those. Deleted records are
- * left out unless asked for. Every field named here has an index on SQLite (SQLITE_INDEXES) and is
- * covered by Cosmos DB's default indexing.
+ * by location, by scan state, by verdict, by the DB version last matched against, by recency, or
+ * any AND of those. Deleted records are left out unless asked for. Every field named here has an
+ * index on SQLite (SQLITE_INDEXES) and in the Cosmos DB images indexing policy
+ * (infra/modules/cosmos.bicep; test/infra checks the two agree).
  */
 import type { ImageRecord, ScanState, Verdict } from "../domain/image-record.js";
 import { locationKey } from "../domain/image-record.js";
@@ -18,6 +19,8 @@ export interface ImageListFilter {
   scanState?: ScanState;
   /** The cached overall verdict (a record without a cached verdict never matches). */
   verdict?: Verdict;
+  /** The DB version the result was last matched against, `none` for never matched (a record without a result never matches). */
+  dbVersion?: string;
   /** Records whose `by` time is at or after `since` and before `before`. */
   recency?: { by: RecencyField; since?: Date; before?: Date };
   /** Defaults to false. */
@@ -37,6 +40,7 @@ export const IMAGE_FIELDS = {
   locationKeys: "locationKeys",
   scanState: "scan.state",
   verdict: "verdict.overall",
+  dbVersion: "result.dbVersion",
   deleted: "deleted"
 } as const;
 
@@ -47,6 +51,7 @@ export function imageFilter(f: ImageListFilter, orderBy?: ImageListOptions["orde
   }
   if (f.scanState !== undefined) where.push(eq(IMAGE_FIELDS.scanState, f.scanState));
   if (f.verdict !== undefined) where.push(eq(IMAGE_FIELDS.verdict, f.verdict));
+  if (f.dbVersion !== undefined) where.push(eq(IMAGE_FIELDS.dbVersion, f.dbVersion));
   if (f.recency?.since !== undefined) where.push(gte(f.recency.by, f.recency.since.toISOString()));
   if (f.recency?.before !== undefined) where.push(lt(f.recency.by, f.recency.before.toISOString()));
   if (f.includeDeleted !== true) where.push(eq(IMAGE_FIELDS.deleted, false));

@@ -28,7 +28,7 @@ export interface SqliteStoreOptions {
 /** Which fields each container indexes. Queries on other fields work, by scanning. */
 export const SQLITE_INDEXES: Record<ContainerName, { fields: readonly string[]; arrays: readonly string[] }> = {
   images: {
-    fields: ["scan.state", "verdict.overall", "lastPulledAt", "lastPushedAt", "lastScannedAt", "firstSeenAt"],
+    fields: ["scan.state", "verdict.overall", "result.dbVersion", "lastPulledAt", "lastPushedAt", "lastScannedAt", "firstSeenAt"],
     arrays: ["locationKeys"]
   },
   changes: { fields: [], arrays: [] },

@@ -13,11 +13,11 @@ import { SCAN_STATES, SeveritySchema } from "../domain/image-record.js";
 import type { Policy } from "../domain/policy.js";
 import { listImages } from "../store/image-queries.js";
 import type { Container, JsonDocument } from "../store/port.js";
+import { readPassCursor, runPagedPass } from "./paged-pass.js";
 import { completeSubject, decideSubject, refreshCachedVerdict } from "./verdicts.js";
 
 export const SWEEP_CURSOR_ID = "verdict-sweep";
 export const STATS_ID = "stats";
-const PAGE_SIZE = 200;
 
 const counts = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.int().nonnegative()])) as Record<K, z.ZodInt>);
 export const VERDICT_BUCKETS = ["allow", "warn", "deny", "pending", "notAnImage"] as const;
@@ -78,35 +78,20 @@ function tally(t: Tallies, subjectVerdict: VerdictBucket, state: ScanState, reco
   for (const f of record.result?.findings ?? []) t.findingsBySeverity[f.severity as Severity]++;
 }
 
-async function readCursor(state: Container<JsonDocument>): Promise<Cursor | undefined> {
-  const found = await state.get(SWEEP_CURSOR_ID);
-  const parsed = CursorSchema.safeParse(found?.doc);
-  return parsed.success ? parsed.data : undefined;
-}
-
 /** Runs one slice of the sweep: at most `maxRecords` records from the saved cursor on. */
 export async function sweepVerdicts(deps: SweepDeps): Promise<SweepOutcome> {
   const policy = await deps.policy();
-  let cursor = await readCursor(deps.state);
-  if (cursor === undefined || cursor.policyVersion !== policy.version) {
-    // A new policy: every record is judged again from the start.
-    cursor = { id: SWEEP_CURSOR_ID, policyVersion: policy.version, passStartedAt: deps.now().toISOString(), tallies: emptyTallies() };
-  }
-  let examined = 0;
+  const newPass = (): Cursor => ({ id: SWEEP_CURSOR_ID, policyVersion: policy.version, passStartedAt: deps.now().toISOString(), tallies: emptyTallies() });
+  const saved = await readPassCursor(deps.state, SWEEP_CURSOR_ID, CursorSchema);
   let written = 0;
-  while (examined < deps.maxRecords) {
-    let page;
-    try {
-      page = await listImages(deps.images, {}, { limit: Math.min(PAGE_SIZE, deps.maxRecords - examined), ...(cursor.continuation === undefined ? {} : { continuation: cursor.continuation }) });
-    } catch (e) {
-      if (cursor.continuation === undefined) throw e;
-      // A token the store no longer honours: start the pass again rather than stall.
-      deps.log?.(`verdict sweep: cursor not honoured (${describeError(e)}); starting a new pass`);
-      cursor = { id: SWEEP_CURSOR_ID, policyVersion: policy.version, passStartedAt: deps.now().toISOString(), tallies: emptyTallies() };
-      continue;
-    }
-    for (const record of page.items) {
-      examined++;
+  const outcome = await runPagedPass({
+    name: "verdict sweep",
+    state: deps.state,
+    // A new policy: every record is judged again from the start.
+    cursor: saved === undefined || saved.policyVersion !== policy.version ? newPass() : saved,
+    list: (page) => listImages(deps.images, {}, page),
+    maxRecords: deps.maxRecords,
+    visit: async (record, cursor) => {
       const now = deps.now();
       try {
         const subject = await completeSubject(deps.images, record);
@@ -117,18 +102,16 @@ export async function sweepVerdicts(deps: SweepDeps): Promise<SweepOutcome> {
       } catch (e) {
         deps.log?.(`verdict sweep: ${record.id} skipped this pass: ${describeError(e)}`);
       }
-    }
-    const { continuation: _done, ...rest } = cursor;
-    cursor = page.continuation === undefined ? rest : { ...rest, continuation: page.continuation };
-    if (page.continuation === undefined) {
+    },
+    restart: newPass,
+    finish: async (cursor) => {
       const stats: StatsDocument = { id: STATS_ID, policyVersion: policy.version, passStartedAt: cursor.passStartedAt, completedAt: deps.now().toISOString(), tallies: cursor.tallies };
       await deps.state.upsert(stats);
-      await deps.state.upsert({ id: SWEEP_CURSOR_ID, policyVersion: policy.version, passStartedAt: deps.now().toISOString(), tallies: emptyTallies() });
-      return { examined, written, passCompleted: true, policyVersion: policy.version };
-    }
-    await deps.state.upsert(cursor);
-  }
-  return { examined, written, passCompleted: false, policyVersion: policy.version };
+      return newPass();
+    },
+    log: deps.log
+  });
+  return { examined: outcome.examined, written, passCompleted: outcome.finished, policyVersion: policy.version };
 }
 
 /** The counts of the last finished pass, or undefined before the first one finishes. */

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseDigest, type Digest } from "../../shared/domain/digest.js";
 import { ScanhookError } from "../../shared/domain/errors.js";
-import { newImageRecord, withLocation, type ImageRecord } from "../../shared/domain/image-record.js";
+import { newImageRecord, withLocation, type ImageRecord, type ScanResult } from "../../shared/domain/image-record.js";
+import { NO_DB_VERSION } from "../../shared/domain/match.js";
 import { contains, eq, gt, gte, lt, lte, type Filter } from "../../shared/store/filter.js";
 import {
   listImages,
@@ -323,7 +324,20 @@ export function storeContract(name: string, open: StoreFactory): void {
 
     describe("images", () => {
       const registry = "myacr.azurecr.io";
-      /** 12 records: locations, states, verdicts and times spread so each query has several pages. */
+      const scanResult = (i: number, dbVersion: string): ScanResult => ({
+        analyzers: { "os/dpkg": "1" },
+        sbom: { blob: `sboms/sha256/${i}.cdx.json`, mediaType: "application/vnd.cyclonedx+json" },
+        packageCounts: {},
+        findings: [],
+        coverageGaps: [],
+        indexedAt: day(i).toISOString(),
+        dbVersion,
+        matchedAt: day(i).toISOString()
+      });
+      /**
+       * 12 records: locations, states, verdicts, times and results (never matched: 6, 8 and the
+       * deleted 12; matched by db1: 5, 7, 9) spread so each query has several pages.
+       */
       async function seedImages(): Promise<ImageRecord[]> {
         const records: ImageRecord[] = [];
         for (let i = 1; i <= 12; i++) {
@@ -341,6 +355,7 @@ export function storeContract(name: string, open: StoreFactory): void {
             };
             r.lastScannedAt = day(i).toISOString();
           }
+          if ((i > 4 && i <= 9) || i === 12) r.result = scanResult(i, i % 2 === 0 ? NO_DB_VERSION : "db1");
           if (i === 12) r = { ...r, deleted: true, deletedAt: day(30).toISOString() };
           await store.images.upsert(r);
           records.push(r);
@@ -393,6 +408,22 @@ export function storeContract(name: string, open: StoreFactory): void {
         expect((await allPages((c) => listImagesByScanState(store.images, "failed", page(c)))).ids).toEqual(digests(10, 11));
         expect((await allPages((c) => listImagesByVerdict(store.images, "deny", page(c)))).ids).toEqual(digests(6, 8));
         expect((await allPages((c) => listImagesByVerdict(store.images, "warn", page(c)))).ids).toEqual([]);
+      });
+
+      it("by the DB version last matched against: never matched, or one version; records without a result never", async () => {
+        await seedImages();
+        expect(await allPages((c) => listImages(store.images, { dbVersion: NO_DB_VERSION }, page(c)))).toEqual({
+          ids: digests(6, 8),
+          pages: 1
+        });
+        expect((await allPages((c) => listImages(store.images, { dbVersion: "db1" }, page(c)))).ids).toEqual(digests(5, 7, 9));
+        expect((await allPages((c) => listImages(store.images, { dbVersion: NO_DB_VERSION, includeDeleted: true }, page(c)))).ids).toEqual(
+          digests(6, 8, 12)
+        );
+        expect(
+          (await allPages((c) => listImages(store.images, { dbVersion: "db1", location: { registry: "ghcr.io", repository: "org/mirror" } }, page(c)))).ids
+        ).toEqual(digests(9));
+        expect((await allPages((c) => listImages(store.images, { dbVersion: "db2" }, page(c)))).ids).toEqual([]);
       });
 
       it("by recency: newest first, optionally since a time", async () => {

@@ -43,6 +43,9 @@ describe("sqlite store", () => {
     expect(plan(`SELECT id FROM images WHERE json_extract(doc, '$.scan.state') = 'queued'`)).toContain(
       "INDEX images_scan_state"
     );
+    expect(plan(`SELECT id FROM images WHERE json_extract(doc, '$.result.dbVersion') = 'none'`)).toContain(
+      "INDEX images_result_dbVersion"
+    );
     expect(plan(`SELECT id FROM images WHERE id IN (SELECT id FROM images__locationKeys WHERE value = 'a/b')`)).toContain(
       "images__locationKeys"
     );

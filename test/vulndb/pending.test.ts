@@ -4,6 +4,7 @@ import type { Digest } from "../../shared/domain/digest.js";
 import { newImageRecord, type ImageRecord } from "../../shared/domain/image-record.js";
 import { NO_DB_GAP, NO_DB_VERSION } from "../../shared/domain/match.js";
 import { QUEUES, type QueueSender } from "../../shared/queues/queues.js";
+import { listImages } from "../../shared/store/image-queries.js";
 import { openStore } from "../../shared/store/open-store.js";
 import type { Store } from "../../shared/store/port.js";
 import { queueNeverMatched, type PendingRematchDeps } from "../../shared/vulndb/pending.js";
@@ -11,8 +12,9 @@ import { tempDir } from "./support.js";
 
 /**
  * Queueing never-matched records once a DB exists: every such record exactly once per pass, in
- * bounded runs that resume from the saved cursor, nothing for a version already done, a new pass
- * for a new version, and one late pass for scans that missed the version's arrival.
+ * bounded runs that resume from the saved cursor and read only those records, nothing for a
+ * version already done, a new pass for a new version, one late pass for scans that missed the
+ * version's arrival, and a cursor saved by the earlier pass over every record started again.
  */
 
 const t = tempDir("pending");
@@ -58,7 +60,7 @@ afterAll(async () => {
 });
 
 describe("queueNeverMatched", () => {
-  it("queues each never-matched record once, in runs bounded by maxRecords that resume from the cursor", async () => {
+  it("queues each never-matched record once, in runs bounded by maxRecords that resume from the cursor, reading no other record", async () => {
     sent.length = 0;
     const runs = [];
     for (let i = 0; i < 10; i++) {
@@ -67,7 +69,9 @@ describe("queueNeverMatched", () => {
       expect(outcome.examined).toBeLessThanOrEqual(100);
       if (outcome.examined === 0) break;
     }
-    expect(runs.map((r) => r.examined)).toEqual([100, 100, 100, 100, 50, 0]);
+    // The store lists the 150 never-matched records only, not all 450.
+    expect(runs.map((r) => r.examined)).toEqual([100, 50, 0]);
+    expect(runs.map((r) => r.queued)).toEqual([100, 50, 0]);
     expect(sent.every((s) => s.queue === QUEUES.rematchRequests)).toBe(true);
     expect(sent.map((s) => s.body.digest).sort()).toEqual([...never].sort());
     expect(sent[0]?.body.cause).toContain("v1");
@@ -97,6 +101,27 @@ describe("queueNeverMatched", () => {
     const outcome = await queueNeverMatched("v2", deps(1000));
     expect(outcome.queued).toBe(never.size - 1);
     expect(sent.map((s) => s.body.digest)).not.toContain(matched);
+  });
+
+  it("a cursor saved part-way through the earlier pass over every record starts the pass again, keeping its version", async () => {
+    sent.length = 0;
+    const firstSeenAt = new Date(clock).toISOString();
+    // Even a token the store would accept for this listing: without the listing mark it is not this listing's.
+    const token = (await listImages(store.images, { dbVersion: NO_DB_VERSION }, { limit: 10 })).continuation;
+    await store.state.upsert({ id: "vulndb-pending-rematch", dbVersion: "v3", firstSeenAt, passStartedAt: firstSeenAt, continuation: token, queued: 7 });
+    clock += 60_000;
+    const outcome = await queueNeverMatched("v3", deps(1000));
+    expect(outcome).toEqual({ examined: never.size - 1, queued: never.size - 1, done: false });
+    expect(sent.length).toBe(never.size - 1);
+    expect((await store.state.get("vulndb-pending-rematch"))?.doc).toEqual({
+      id: "vulndb-pending-rematch",
+      dbVersion: "v3",
+      firstSeenAt,
+      passStartedAt: new Date(clock).toISOString(),
+      passCompletedAt: new Date(clock).toISOString(),
+      listing: "never-matched",
+      queued: 7 + never.size - 1
+    });
   });
 
   it("a saved cursor from another shape is not trusted: a fresh pass", async () => {
