@@ -1,7 +1,8 @@
 /**
  * A finding's severity, from the best source its records offer, in this order (issue 9):
- * 1. a CVSS v3.x base score computed from a vector in `severity[]` (the matched `affected[]`
- *    entries' first, then the record's; https://ossf.github.io/osv-schema/#severity-field);
+ * 1. a CVSS base score computed from a vector in `severity[]` (the matched `affected[]` entries'
+ *    first, then the record's; https://ossf.github.io/osv-schema/#severity-field): a v3.x vector
+ *    (`CVSS_V3`) anywhere in the record first, else a v4.0 one (`CVSS_V4`, base score CVSS-B);
  * 2. a rating the record carries: `ecosystem_specific.severity` or `database_specific.severity`
  *    (GitHub's GHSA records: LOW, MODERATE, HIGH, CRITICAL —
  *    https://docs.github.com/en/code-security/security-advisories/working-with-global-security-advisories-from-the-github-advisory-database/about-the-github-advisory-database),
@@ -9,13 +10,20 @@
  * 3. the same from a record one of its aliases or upstream ids names (a DLA without a score, its
  *    CVE with one);
  * 4. `unknown`.
- * The result names where it came from (`cvss_v3:GHSA-…`, `rating:DSA-…`, `alias:cvss_v3:CVE-…`).
+ * The result names where it came from (`cvss_v3:GHSA-…`, `cvss_v4:GHSA-…`, `rating:DSA-…`,
+ * `alias:cvss_v3:CVE-…`).
  *
- * CVSS v4.0 vectors are recognised but not yet scored (the v4.0 MacroVector tables are not in
- * scanhook): a record with only a v4.0 vector falls through to its rating.
+ * v3 before v4: a record that carries both (GitHub's advisories can) keeps the v3 score it had
+ * before scanhook read v4, so adding v4 changes no existing finding's score, and with it no verdict
+ * under a `maxScore` policy written against v3 numbers; the two scales differ for the same flaw
+ * (AV:N/AC:L/PR:N/UI:N/C:H/I:H/A:H is 9.8 in v3.1, its v4.0 counterpart 9.3). v4.0 scores the
+ * records that have no v3 vector, which before fell back to a rating or to `unknown`. Both use the
+ * same qualitative scale (v3.1 and v4.0 specifications, "Qualitative Severity Rating Scale").
+ * Across aliases the same ranking holds: v3 over v4 over a rating.
  */
 import type { Severity } from "../domain/image-record.js";
 import { cvss3BaseScore, ratingOf } from "./cvss.js";
+import { cvss4BaseScore } from "./cvss4.js";
 import type { OsvAffected, OsvSeverity } from "./osv.js";
 import type { StoredVuln } from "./db/reader.js";
 
@@ -41,11 +49,21 @@ function ratingFrom(value: unknown): Severity | undefined {
   return typeof value === "string" ? RATINGS[value.trim().toLowerCase()] : undefined;
 }
 
-function fromVectors(list: readonly OsvSeverity[] | undefined): { score: number; method: string } | undefined {
+/** The vector types scanhook scores, best first, with the method name a source carries. */
+const VECTOR_METHODS = [
+  { type: "CVSS_V3", method: "cvss_v3", score: cvss3BaseScore },
+  { type: "CVSS_V4", method: "cvss_v4", score: cvss4BaseScore }
+] as const;
+type VectorMethod = (typeof VECTOR_METHODS)[number];
+
+/** Methods best first: a vector score of either version beats a rating (the alias pass ranks by this). */
+const METHOD_RANK: Readonly<Record<string, number>> = { cvss_v3: 0, cvss_v4: 1, rating: 2 };
+
+function fromVectors(list: readonly OsvSeverity[] | undefined, kind: VectorMethod): { score: number; method: string } | undefined {
   for (const s of list ?? []) {
-    if (s.type !== "CVSS_V3") continue;
-    const score = cvss3BaseScore(s.score);
-    if (score !== undefined) return { score, method: "cvss_v3" };
+    if (s.type !== kind.type) continue;
+    const score = kind.score(s.score);
+    if (score !== undefined) return { score, method: kind.method };
   }
   return undefined;
 }
@@ -67,12 +85,14 @@ function fromRatings(record: StoredVuln, entries: readonly OsvAffected[]): Sever
 }
 
 function ownSeverity(record: StoredVuln, entries: readonly OsvAffected[]): { severity: Severity; score?: number; method: string } | undefined {
-  for (const e of entries) {
-    const v = fromVectors(e.severity);
+  for (const kind of VECTOR_METHODS) {
+    for (const e of entries) {
+      const v = fromVectors(e.severity, kind);
+      if (v !== undefined) return { severity: ratingOf(v.score), score: v.score, method: v.method };
+    }
+    const v = fromVectors(record.severity, kind);
     if (v !== undefined) return { severity: ratingOf(v.score), score: v.score, method: v.method };
   }
-  const v = fromVectors(record.severity);
-  if (v !== undefined) return { severity: ratingOf(v.score), score: v.score, method: v.method };
   const r = fromRatings(record, entries);
   return r === undefined ? undefined : { severity: r, method: "rating" };
 }
@@ -104,7 +124,7 @@ export function severityOf(input: SeverityInput): SeverityResult {
   for (const other of candidates) {
     const s = ownSeverity(other, []);
     if (s === undefined) continue;
-    if (best === undefined || (best.score === undefined && s.score !== undefined)) best = { ...s, id: other.id };
+    if (best === undefined || (METHOD_RANK[s.method] ?? 3) < (METHOD_RANK[best.method] ?? 3)) best = { ...s, id: other.id };
   }
   if (best !== undefined) return { severity: best.severity, ...(best.score === undefined ? {} : { score: best.score }), source: `alias:${best.method}:${best.id}` };
   return { severity: "unknown", source: "none" };
