@@ -4,7 +4,8 @@
 // connections, same duration. Then 10,000 distinct digests, each asked once (in-memory cache
 // misses: one store point read each). A benchmark, not a test: it prints figures, asserts nothing.
 //
-// BENCH_CONNECTIONS (default 50), BENCH_SECONDS (default 10), BENCH_DIGESTS (default 10000).
+// BENCH_CONNECTIONS (default 50), BENCH_SECONDS (default 10), BENCH_ROUNDS (default 3),
+// BENCH_DIGESTS (default 10000).
 import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { decideRecord, cachedVerdictOf } from "../dist/shared/domain/verdict.js"
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DIGESTS = Number(process.env.BENCH_DIGESTS ?? 10_000);
 const READ_KEY = "r".repeat(40);
 
@@ -78,7 +80,7 @@ function run(options) {
 }
 
 const line = (name, r) =>
-  `${name.padEnd(34)} ${String(Math.round(r.requests.average)).padStart(8)} req/s   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
+  `${name.padEnd(44)} ${String(Math.round(r.requests.average)).padStart(8)} req/s   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
 
 let host;
 let bare;
@@ -115,21 +117,31 @@ try {
 
   // The floor: the same bytes from a bare node:http server.
   const headers = { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(body)), "cache-control": "no-cache" };
+  // Encoded once, as scanhook keeps a warm answer's bytes: the floor does no work per request either.
+  const bytes = Buffer.from(body, "utf8");
   bare = createServer((_req, res) => {
     res.writeHead(200, headers);
-    res.end(body);
+    res.end(bytes);
   });
   await new Promise((r) => bare.listen(0, "127.0.0.1", r));
   const bareUrl = `http://127.0.0.1:${bare.address().port}/`;
 
-  console.log(`verdict benchmark: ${CONNECTIONS} connections, ${SECONDS} s each, body ${Buffer.byteLength(body)} bytes, Node ${process.version}`);
+  console.log(`verdict benchmark: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per server, body ${Buffer.byteLength(body)} bytes, Node ${process.version}`);
   // The load generator runs in a worker thread, so its own HTTP parsing does not share the
-  // servers' event loop (it would tax the slower server more and distort the ratio).
-  const floor = await run({ url: bareUrl, duration: SECONDS, workers: 1 });
-  const hot = await run({ url: warmUrl, duration: SECONDS, workers: 1, headers: { "x-functions-key": READ_KEY } });
-  console.log(line("bare node:http (fixed JSON)", floor));
-  console.log(line("GET /api/verdicts/{digest} warm", hot));
-  console.log(`ratio warm/bare: ${(hot.requests.average / floor.requests.average).toFixed(2)}x (target >= 0.7x)`);
+  // servers' event loop (it would tax the slower server more and distort the ratio). The two
+  // servers take turns, round after round, so a neighbour's burst of load on a shared machine
+  // falls on both; the ratio reported is the median of the rounds'.
+  const ratios = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const floor = await run({ url: bareUrl, duration: SECONDS, workers: 1 });
+    const hot = await run({ url: warmUrl, duration: SECONDS, workers: 1, headers: { "x-functions-key": READ_KEY } });
+    console.log(line(`round ${round}: bare node:http (fixed JSON)`, floor));
+    console.log(line(`round ${round}: GET /api/verdicts/{digest}`, hot));
+    ratios.push(hot.requests.average / floor.requests.average);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  console.log(`ratio warm/bare per round: ${ratios.map((r) => r.toFixed(2)).join(", ")}; median ${median.toFixed(2)}x (target >= 0.7x)`);
 
   // Cache misses: every digest asked once, each a point read of a record whose verdict is current.
   const digests = [];

@@ -25,12 +25,22 @@ export function verdictDeps(services: Services): VerdictDeps {
   return deps;
 }
 
+function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function badRequest(field: string, message: string): ScanhookError {
   return new ScanhookError("REQUEST.INVALID", `${field}: ${message}`, { status: 400, meta: { field } });
 }
 
 export function digestParam(value: string | undefined): Digest {
-  const digest = parseDigest(decodeURIComponent(value ?? ""));
+  const raw = value ?? "";
+  // Route values arrive decoded; one still holding `%` was encoded twice, and is decoded once more.
+  const digest = parseDigest(raw.includes("%") ? decodedOrRaw(raw) : raw);
   if (digest === undefined) throw badRequest("digest", "expected sha256:<64 lowercase hex>");
   return digest;
 }
@@ -83,6 +93,6 @@ export const verdict: HttpFunction<Services> = {
     const headers: Record<string, string> = { "cache-control": "no-cache", etag: answer.etag, "content-type": "application/json; charset=utf-8" };
     if (answer.status === 202) headers["retry-after"] = PENDING_RETRY_AFTER_SECONDS;
     if (answer.status === 200 && notModified(request, answer.etag)) return { status: 304, headers: { etag: answer.etag, "cache-control": "no-cache" } };
-    return { status: answer.status, headers, body: answer.body };
+    return { status: answer.status, headers, body: answer.bytes };
   }
 };

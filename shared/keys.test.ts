@@ -33,6 +33,12 @@ describe("keys", () => {
     expect(matchesAny(k("x").slice(1), [k("x")])).toBe(false);
     expect(matchesAny(`${k("x")}y`, [k("x")])).toBe(false);
     expect(matchesAny("", [k("x")])).toBe(false);
+    // Equal UTF-16 length is not equal bytes; a match among candidates of several lengths.
+    expect(matchesAny("é".repeat(20), ["e".repeat(20)])).toBe(false);
+    expect(matchesAny("é".repeat(20), ["x", "é".repeat(20)])).toBe(true);
+    expect(matchesAny(k("y"), ["short", k("x"), k("y")])).toBe(true);
+    expect(matchesAny(k("z"), ["short", k("x"), k("y")])).toBe(false);
+    expect(matchesAny(k("x"), [])).toBe(false);
   });
 
   it("generates missing keys once, keeps them 0600, and prefers settings", async () => {

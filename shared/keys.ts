@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -63,47 +63,54 @@ export function keySetFrom(settings: Settings, stored: StoredKeys = {}): KeySet 
   return { webhook: pick("webhook"), read: pick("read"), admin: pick("admin"), admission: pick("admission") };
 }
 
-const digestOf = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
-
-function matchesAnyDigest(presented: Buffer, accepted: readonly Buffer[]): boolean {
-  let ok = false;
-  for (const candidate of accepted) ok = timingSafeEqual(presented, candidate) || ok;
-  return ok;
-}
+const bytesOf = (s: string): Buffer => Buffer.from(s, "utf8");
 
 /**
- * Whether `presented` is one of `accepted`, in time independent of where they differ: both sides
- * are hashed to equal length first, and every candidate is compared (no early exit).
+ * Whether `presented` equals one of `accepted`, in time that depends on neither: every candidate
+ * is compared whole (no early exit), and against a candidate of another length the candidate is
+ * compared with itself, which takes the same time as comparing with an equal-length guess. So the
+ * time tells nothing of where a guess differs, nor of a key's length. (Hashing both sides first
+ * did the same at five times the cost, on every request.)
  */
-export function matchesAny(presented: string, accepted: readonly string[]): boolean {
-  return matchesAnyDigest(digestOf(presented), accepted.map(digestOf));
+function matchesAnyBytes(presented: Buffer, accepted: readonly Buffer[]): boolean {
+  let ok = 0;
+  for (const candidate of accepted) {
+    const sameLength = presented.length === candidate.length;
+    ok |= Number(timingSafeEqual(sameLength ? presented : candidate, candidate)) & Number(sameLength);
+  }
+  return ok === 1;
 }
 
-/** The accepted keys' digests per role, computed once per key set: the check is on every request. */
-const acceptedDigests = new WeakMap<KeySet, Map<SecretRole, readonly Buffer[]>>();
+/** Whether `presented` is one of `accepted`, in constant time (see {@link matchesAnyBytes}). */
+export function matchesAny(presented: string, accepted: readonly string[]): boolean {
+  return matchesAnyBytes(bytesOf(presented), accepted.map(bytesOf));
+}
 
-function digestsFor(keys: KeySet, role: SecretRole): readonly Buffer[] {
-  let byRole = acceptedDigests.get(keys);
+/** The accepted keys' bytes per role, encoded once per key set: the check is on every request. */
+const acceptedBytes = new WeakMap<KeySet, Map<SecretRole, readonly Buffer[]>>();
+
+function bytesFor(keys: KeySet, role: SecretRole): readonly Buffer[] {
+  let byRole = acceptedBytes.get(keys);
   if (byRole === undefined) {
     byRole = new Map();
-    acceptedDigests.set(keys, byRole);
+    acceptedBytes.set(keys, byRole);
   }
-  let digests = byRole.get(role);
-  if (digests === undefined) {
-    digests = (role === "read" ? [...keys.read, ...keys.admin] : keys[role]).map(digestOf);
-    byRole.set(role, digests);
+  let bytes = byRole.get(role);
+  if (bytes === undefined) {
+    bytes = (role === "read" ? [...keys.read, ...keys.admin] : keys[role]).map(bytesOf);
+    byRole.set(role, bytes);
   }
-  return digests;
+  return bytes;
 }
 
 export type KeyCheck = "ok" | "missing" | "wrong" | "unconfigured";
 
 /** Checks a presented key for a role; `read` also accepts the admin keys. */
 export function checkKey(keys: KeySet, role: SecretRole, presented: string | undefined): KeyCheck {
-  const accepted = digestsFor(keys, role);
+  const accepted = bytesFor(keys, role);
   if (accepted.length === 0) return "unconfigured";
   if (presented === undefined || presented === "") return "missing";
-  return matchesAnyDigest(digestOf(presented), accepted) ? "ok" : "wrong";
+  return matchesAnyBytes(bytesOf(presented), accepted) ? "ok" : "wrong";
 }
 
 export function keysFile(dataDir: string): string {

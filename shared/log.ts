@@ -11,6 +11,8 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
   child(scope: string): Logger;
+  /** Whether lines at `level` are written: to skip building a message nobody reads on a hot path. */
+  enabled(level: LogLevel): boolean;
 }
 
 export function createLogger(level: LogLevel = "info", scope = "", write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
@@ -23,6 +25,7 @@ export function createLogger(level: LogLevel = "info", scope = "", write: (line:
     info: (m) => emit("info", m),
     warn: (m) => emit("warn", m),
     error: (m) => emit("error", m),
-    child: (s) => createLogger(level, scope === "" ? s : `${scope}/${s}`, write)
+    child: (s) => createLogger(level, scope === "" ? s : `${scope}/${s}`, write),
+    enabled: (at) => RANK[at] >= RANK[level]
   };
 }

@@ -1,9 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HttpRequest as AzureHttpRequest, HttpResponseInit, InvocationContext as AzureInvocationContext } from "@azure/functions";
 import type { Logger } from "../../shared/log.js";
-import { InvocationContext } from "../azure-functions.js";
+import { LocalInvocationContext } from "./local-context.js";
 import { LocalHttpRequest } from "./local-request.js";
 import { logHandlerFor } from "./log-handler.js";
 import type { HttpFunction, HttpMethod } from "../declaration.js";
@@ -46,14 +45,23 @@ export function compileRoute(route: string): CompiledRoute {
   return { pattern: new RegExp(`^${source}/?$`, "i"), names };
 }
 
+function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 export function matchRoute(route: CompiledRoute, path: string): Record<string, string> | undefined {
   const m = route.pattern.exec(path);
   if (m === null) return undefined;
   const params: Record<string, string> = {};
-  route.names.forEach((name, i) => {
+  for (let i = 0; i < route.names.length; i++) {
     const value = m[i + 1];
-    if (value !== undefined) params[name] = decodeURIComponent(value);
-  });
+    // A malformed escape stays as sent, for the handler's own check to refuse with a 400.
+    if (value !== undefined) params[route.names[i] as string] = value.includes("%") ? decodedOrRaw(value) : value;
+  }
   return params;
 }
 
@@ -89,13 +97,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large" | undefined> {
-  // No length and no chunked encoding means no body (RFC 9112 §6.3): skip the stream machinery,
-  // which costs more than the rest of a warm GET.
-  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) {
-    req.resume();
-    return undefined;
-  }
+/**
+ * No length and no chunked encoding means no body (RFC 9112 §6.3): such a request skips the
+ * stream machinery, and the await, which cost more than the rest of a warm GET.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
   const declared = Number(req.headers["content-length"] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return "too-large";
   const chunks: Buffer[] = [];
@@ -141,6 +151,7 @@ function writeResponse(res: ServerResponse, result: HttpResponseInit): void | Pr
 /** Starts the server; resolves once it listens (port 0 picks a free one: see `url`). */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const log = options.log;
+  const debug = log.enabled("debug");
   // One log handler per function, built once: the HTTP path is the verdict hot path.
   const logHandlers = new Map(options.functions.map((m) => [m.fn.name, logHandlerFor(log.child(m.fn.name))]));
   const server = createServer((req, res) => {
@@ -163,16 +174,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? `${options.host}:${options.port}`}`);
+    // Routed on the request target's path as sent, without building a URL: the host's own
+    // routing, like the Functions host's, never resolves `..` segments into another route.
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const pathname = q < 0 ? target : target.slice(0, q);
     const method = (req.method ?? "GET").toUpperCase() as HttpMethod;
     let pathMatched = false;
-    const candidates = [...(buckets.get(bucketKeyOfPath(url.pathname)) ?? []), ...anywhere];
+    const bucket = buckets.get(bucketKeyOfPath(pathname));
+    const candidates = bucket === undefined ? anywhere : anywhere.length === 0 ? bucket : [...bucket, ...anywhere];
     for (const mounted of candidates) {
-      const params = matchRoute(mounted.route, url.pathname);
+      const params = matchRoute(mounted.route, pathname);
       if (params === undefined) continue;
       pathMatched = true;
       if (!mounted.fn.methods.includes(method)) continue;
-      const body = await readBody(req, options.maxBodyBytes);
+      const body = hasBody(req) ? await readBody(req, options.maxBodyBytes) : (req.resume(), undefined);
       if (body === "too-large") {
         send(res, 413, { error: { code: "REQUEST.TOO_LARGE", message: `request body is larger than ${options.maxBodyBytes} bytes (HTTP_MAX_BODY_BYTES)` } });
         req.resume();
@@ -180,22 +196,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       }
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] ?? "", req.rawHeaders[i + 1] ?? "");
-      const request = new LocalHttpRequest({ method, url, headers, params, body });
-      const context = new InvocationContext({
-        invocationId: randomUUID(),
+      const request = new LocalHttpRequest({ method, url: { origin: `http://${req.headers.host ?? `${options.host}:${options.port}`}`, path: target }, headers, params, body });
+      const context = new LocalInvocationContext({
         functionName: mounted.fn.name,
         logHandler: logHandlers.get(mounted.fn.name) ?? logHandlerFor(log)
       });
-      const started = Date.now();
+      const started = debug ? Date.now() : 0;
       const result = await mounted.invoke(request, context);
       await writeResponse(res, result);
       // Path only: query strings may carry a `code` key, and keys are never logged.
-      log.debug(`${method} ${url.pathname} → ${result.status ?? 200} (${Date.now() - started} ms)`);
+      if (debug) log.debug(`${method} ${pathname} → ${result.status ?? 200} (${Date.now() - started} ms)`);
       return;
     }
     req.resume();
-    if (pathMatched) send(res, 405, { error: { code: "REQUEST.METHOD_NOT_ALLOWED", message: `${method} is not allowed on ${url.pathname}` } });
-    else send(res, 404, { error: { code: "NOT_FOUND", message: `no function answers ${url.pathname}` } });
+    if (pathMatched) send(res, 405, { error: { code: "REQUEST.METHOD_NOT_ALLOWED", message: `${method} is not allowed on ${pathname}` } });
+    else send(res, 404, { error: { code: "NOT_FOUND", message: `no function answers ${pathname}` } });
   }
 
   await new Promise<void>((resolve, reject) => {

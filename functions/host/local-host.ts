@@ -8,7 +8,7 @@ import { ensureLocalKeys, type LocalKeys } from "../../shared/keys.js";
 import type { Logger } from "../../shared/log.js";
 import { PACKAGE_ROOT } from "../../shared/version.js";
 import type { InvocationContext as Context } from "@azure/functions";
-import { InvocationContext } from "../azure-functions.js";
+import { LocalInvocationContext } from "./local-context.js";
 import type { FunctionDeclaration, HttpFunction, QueueFunction, TimerFunction } from "../declaration.js";
 import { invokeHttp, invokeQueue, invokeTimer } from "../invoke.js";
 import { createServices, type Services } from "../services.js";
@@ -57,7 +57,7 @@ function hostLog(log: Logger): HostLog {
 }
 
 function contextFor(name: string, log: Logger, triggerMetadata?: Record<string, unknown>): Context {
-  return new InvocationContext({
+  return new LocalInvocationContext({
     invocationId: randomUUID(),
     functionName: name,
     ...(triggerMetadata === undefined ? {} : { triggerMetadata }),

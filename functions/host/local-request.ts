@@ -7,25 +7,49 @@ import type { HttpRequest, HttpRequestParams, HttpRequestUser } from "@azure/fun
  * bytes the host already read (bounded by `HTTP_MAX_BODY_BYTES`) and turned into a stream only
  * when a handler asks for one. `user` is null: there is no App Service authentication locally.
  */
+/** An origin (`http://127.0.0.1:7071`) and a request target in origin form (`/api/x?y=1`). */
+export interface RequestTarget {
+  readonly origin: string;
+  readonly path: string;
+}
+
 export class LocalHttpRequest implements HttpRequest {
   readonly method: string;
-  readonly url: string;
   readonly headers: Headers;
-  readonly query: URLSearchParams;
   readonly params: HttpRequestParams;
   readonly user: HttpRequestUser | null = null;
   private readonly bytes: Buffer | undefined;
   private used = false;
   private stream: ReadableStream<Uint8Array> | null | undefined;
+  private readonly target: URL | RequestTarget;
+  private search: URLSearchParams | undefined;
 
-  constructor(init: { method: string; url: URL; headers: Headers; params: HttpRequestParams; body: Buffer | undefined }) {
+  /**
+   * `url` is a URL, or the origin and the request target as received (`/api/x?y=1`): the host
+   * routes on the target's path without parsing a URL, and the query is parsed when first read.
+   */
+  constructor(init: { method: string; url: URL | RequestTarget; headers: Headers; params: HttpRequestParams; body: Buffer | undefined }) {
     this.method = init.method;
-    this.url = init.url.toString();
+    this.target = init.url;
     this.headers = init.headers;
-    this.query = init.url.searchParams;
     this.params = init.params;
     // As with the Functions host, GET and HEAD carry no body.
     this.bytes = init.method === "GET" || init.method === "HEAD" || init.body === undefined || init.body.length === 0 ? undefined : init.body;
+  }
+
+  get url(): string {
+    return this.target instanceof URL ? this.target.toString() : `${this.target.origin}${this.target.path}`;
+  }
+
+  get query(): URLSearchParams {
+    if (this.search === undefined) {
+      if (this.target instanceof URL) this.search = this.target.searchParams;
+      else {
+        const q = this.target.path.indexOf("?");
+        this.search = new URLSearchParams(q < 0 ? "" : this.target.path.slice(q + 1));
+      }
+    }
+    return this.search;
   }
 
   get body(): ReadableStream<Uint8Array> | null {
@@ -74,5 +98,5 @@ export class LocalHttpRequest implements HttpRequest {
     new Response(this.consume(), { headers: { "content-type": this.headers.get("content-type") ?? "" } }).formData();
 
   readonly clone = (): HttpRequest =>
-    new LocalHttpRequest({ method: this.method, url: new URL(this.url), headers: new Headers(this.headers), params: { ...this.params }, body: this.bytes });
+    new LocalHttpRequest({ method: this.method, url: this.target instanceof URL ? new URL(this.target) : this.target, headers: new Headers(this.headers), params: { ...this.params }, body: this.bytes });
 }

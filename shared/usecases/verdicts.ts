@@ -5,7 +5,7 @@
  * says what the policy says now (policy version, match, locations, `validUntil`), so lists by
  * verdict heal as digests are asked for; the sweep heals the rest.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Digest } from "../domain/digest.js";
 import { describeError, ScanhookError } from "../domain/errors.js";
 import type { CachedVerdict, ImageRecord, Location } from "../domain/image-record.js";
@@ -38,6 +38,8 @@ export interface VerdictAnswer {
   readonly status: 200 | 202 | 404 | 422;
   /** The JSON body, serialized once per computation (cache hits send it as is). */
   readonly body: string;
+  /** The body's UTF-8 bytes, encoded once too: a warm answer is written without re-encoding it. */
+  readonly bytes: Uint8Array;
   /** A strong ETag of the body. */
   readonly etag: string;
 }
@@ -135,7 +137,8 @@ function answer(decision: Decision): VerdictAnswer {
       break;
   }
   const body = JSON.stringify(payload);
-  return { decision, status: VERDICT_STATUS[decision.status], body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"` };
+  const bytes = Buffer.from(body, "utf8");
+  return { decision, status: VERDICT_STATUS[decision.status], body, bytes, etag: `"${hash("sha256", bytes, "base64url").slice(0, 27)}"` };
 }
 
 function referenceKey(r: VerdictReference | undefined): string {
