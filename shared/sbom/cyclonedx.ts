@@ -238,12 +238,19 @@ export function readSbomFacts(json: unknown): SbomRead {
     else if ((c.components ?? []).length > 0) counts.overflow += (c.components ?? []).length;
   };
 
+  let lastLayerText: string | undefined;
+  let lastLayer: Digest | undefined;
   const read = (c: RawComponent): void => {
     const label = c.name ?? "(unnamed)";
     if (c.type === "operating-system") return;
     const analyzer = prop(c.properties, SBOM_PROPERTIES.analyzer);
     const layerValue = prop(c.properties, SBOM_PROPERTIES.layer);
-    const layer: Digest | undefined = layerValue !== undefined && isDigest(layerValue) ? layerValue : undefined;
+    // Components of one layer name it alike: checked once per run of equal values, not per component.
+    if (layerValue !== lastLayerText) {
+      lastLayerText = layerValue;
+      lastLayer = layerValue !== undefined && isDigest(layerValue) ? layerValue : undefined;
+    }
+    const layer = lastLayer;
     if (analyzer !== undefined && c.name !== undefined && c.version !== undefined) {
       // scanhook's own component: its properties are the facts.
       const sourceName = prop(c.properties, SBOM_PROPERTIES.sourceName);

@@ -71,4 +71,11 @@ describe.runIf(shouldRun(dpkg))("dpkg versions against dpkg --compare-versions",
     const pairs = generatedPairs(stem, pieces, 1000, 8);
     expect(await disagreements(pairs)).toEqual([]);
   });
+
+  it("agrees on versions with bytes beyond ASCII (dpkg compares bytes)", async () => {
+    requireTool(dpkg);
+    const odd = ["1.0é", "1.0e", "1.0~é", "1.0ü-1", "1.0z", "1.0~", "1.0", "1.0+ö", "2ß", "2s", "1.0-é"];
+    const pairs: Pair[] = odd.flatMap((a) => odd.map((b): Pair => [a, b]));
+    expect(await disagreements(pairs)).toEqual([]);
+  });
 });

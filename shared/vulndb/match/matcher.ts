@@ -62,6 +62,14 @@ interface Hit {
   readonly fixes: string[];
 }
 
+interface EcosystemInfo {
+  readonly ecosystem: string;
+  readonly base: string;
+  /** Undefined when scanhook cannot order this ecosystem's versions. */
+  readonly family: Family | undefined;
+  readonly hasData: boolean;
+}
+
 interface CompiledRow {
   readonly vulnId: string;
   readonly entry: OsvAffected;
@@ -131,12 +139,56 @@ function preferredId(ids: readonly string[]): string {
   return [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))[0] ?? "";
 }
 
+/**
+ * Answers by installed version. A package is asked about in a handful of versions across a
+ * registry's images, and those are found by comparing strings: hashing a string freshly parsed
+ * from an SBOM (for a Map) costs more than the whole rest of a remembered answer.
+ */
+class Answers {
+  private static readonly SCAN_LIMIT = 8;
+  private readonly versions: string[] = [];
+  private readonly values: Evaluated[] = [];
+  private map: Map<string, Evaluated> | undefined;
+
+  get(version: string): Evaluated | undefined {
+    if (this.map !== undefined) return this.map.get(version);
+    const versions = this.versions;
+    for (let i = 0; i < versions.length; i++) {
+      if (versions[i] !== version) continue;
+      const value = this.values[i] as Evaluated;
+      // Most images hold a package's most common version: it moves to the front, found first.
+      if (i > 0) {
+        versions[i] = versions[0] as string;
+        this.values[i] = this.values[0] as Evaluated;
+        versions[0] = version;
+        this.values[0] = value;
+      }
+      return value;
+    }
+    return undefined;
+  }
+
+  set(version: string, value: Evaluated): void {
+    if (this.map === undefined && this.versions.length < Answers.SCAN_LIMIT) {
+      this.versions.push(version);
+      this.values.push(value);
+      return;
+    }
+    if (this.map === undefined) {
+      this.map = new Map(this.versions.map((v, i) => [v, this.values[i] as Evaluated]));
+      this.versions.length = 0;
+      this.values.length = 0;
+    }
+    this.map.set(version, value);
+  }
+}
+
 /** One package of one ecosystem as the DB has it, compiled once, with the answers given so far. */
 interface PackageEntry {
   readonly rows: readonly CompiledRow[];
-  /** version → answer, for queries by the package's own name and by its source name. */
-  readonly byPackage: Map<string, Evaluated>;
-  readonly bySource: Map<string, Evaluated>;
+  /** Answers to queries by the package's own name and by its source name. */
+  readonly byPackage: Answers;
+  readonly bySource: Answers;
 }
 
 /** Packages and answers remembered in all (memory stays bounded: past this, the matcher starts over). */
@@ -151,12 +203,17 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   let compiledRows = new Map<string, readonly CompiledRow[]>();
   let remembered = 0;
 
+  // The ecosystem of the package before, compared rather than hashed (an SBOM has one or two).
+  let lastEcosystem: string | undefined;
+  let lastByName: Map<string, PackageEntry> | undefined;
   const packageFor = (ecosystem: string, name: string): PackageEntry => {
-    let byName = packages.get(ecosystem);
+    let byName = ecosystem === lastEcosystem ? lastByName : packages.get(ecosystem);
     if (byName === undefined) {
       byName = new Map();
       packages.set(ecosystem, byName);
     }
+    lastEcosystem = ecosystem;
+    lastByName = byName;
     let entry = byName.get(name);
     if (entry === undefined) {
       const normalized = normalizeName(ecosystem, name);
@@ -166,7 +223,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         rows = db.affected(ecosystem, normalized).map((row) => ({ vulnId: row.vulnId, entry: row.entry, compiled: compileAffected(row.entry, ecosystem) }));
         compiledRows.set(key, rows);
       }
-      entry = { rows, byPackage: new Map(), bySource: new Map() };
+      entry = { rows, byPackage: new Answers(), bySource: new Answers() };
       grow();
       byName.set(name, entry);
     }
@@ -178,10 +235,12 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     if (++remembered > REMEMBER_LIMIT) {
       packages = new Map();
       compiledRows = new Map();
+      lastEcosystem = undefined;
+      lastByName = undefined;
       remembered = 0;
     }
   };
-  const remember = (answersOf: Map<string, Evaluated>, version: string, value: Evaluated): void => {
+  const remember = (answersOf: Answers, version: string, value: Evaluated): void => {
     grow();
     answersOf.set(version, value);
   };
@@ -221,16 +280,21 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   };
 
   // Per ecosystem string: its base name and family, or no family when its versions cannot be ordered.
-  const ecosystems = new Map<string, { readonly base: string; readonly family: Family | undefined }>();
-  const ecosystemInfo = (ecosystem: string): { readonly base: string; readonly family: Family | undefined } => {
+  // Whether the DB has records for each ecosystem string too. The last one asked is compared, not hashed.
+  const ecosystems = new Map<string, EcosystemInfo>();
+  let lastInfo: EcosystemInfo | undefined;
+  const ecosystemInfo = (ecosystem: string): EcosystemInfo => {
+    if (lastInfo !== undefined && lastInfo.ecosystem === ecosystem) return lastInfo;
     let info = ecosystems.get(ecosystem);
     if (info === undefined) {
       const base = baseEcosystem(ecosystem);
-      info = { base, family: comparatorFor(ecosystem).ok ? familyFor(base) : undefined };
+      info = { ecosystem, base, family: comparatorFor(ecosystem).ok ? familyFor(base) : undefined, hasData: db.ecosystemRecords(ecosystem) > 0 };
       ecosystems.set(ecosystem, info);
     }
+    lastInfo = info;
     return info;
   };
+  const hasData = (ecosystem: string): boolean => ecosystemInfo(ecosystem).hasData;
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
   const groupsFor = (hits: readonly Hit[]): Group[] => {
@@ -353,7 +417,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const queries = plan.queries;
       // Almost every package is one query: answered without the arrays the general case builds.
       const only = queries.length === 1 ? queries[0] : undefined;
-      const withData = only !== undefined ? (db.ecosystemRecords(only.ecosystem) > 0 ? queries : []) : queries.filter((q) => db.ecosystemRecords(q.ecosystem) > 0);
+      const withData = only !== undefined ? (hasData(only.ecosystem) ? queries : []) : queries.filter((q) => hasData(q.ecosystem));
       if (withData.length === 0) {
         const shown = [...new Set(queries.map((q) => q.ecosystem))].join(", ");
         gaps.add("ecosystem-no-data", shown, `${pkg.name} ${pkg.version}`, (n) => `${shown}: ${plural(n, "package")}, and this DB has no records for that ecosystem`);

@@ -15,24 +15,25 @@ import { defineComparator, invalid, ok, sign, type Ordering, type Parsed } from 
  */
 export interface DpkgVersion {
   readonly epoch: number;
-  readonly upstream: Uint8Array;
-  readonly revision: Uint8Array;
+  /** As dpkg sees it, one char per byte (see {@link byteString}). */
+  readonly upstream: string;
+  readonly revision: string;
 }
 
 const INT_MAX = 2_147_483_647;
-const encoder = new TextEncoder();
 
 const isBlank = (c: number): boolean => c === 0x20 || c === 0x09;
 
-/** The string's bytes; versions are ASCII in practice, which needs no encoder (a rematch parses many). */
-function bytesOf(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
+/**
+ * The string with one char per UTF-8 byte, the char code being the byte: dpkg compares bytes, and
+ * a string compares faster and weighs less than a typed array. Versions are ASCII in practice,
+ * and an ASCII string is its own byte string.
+ */
+function byteString(text: string): string {
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return encoder.encode(text);
-    out[i] = c;
+    if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, "utf8").toString("latin1");
   }
-  return out;
+  return text;
 }
 
 export function parseDpkg(input: string): Parsed<DpkgVersion> {
@@ -72,7 +73,7 @@ export function parseDpkg(input: string): Parsed<DpkgVersion> {
     if (revision === "") return invalid("revision number is empty");
   }
   if (upstream === "") return invalid("version number is empty");
-  return ok({ epoch, upstream: bytesOf(upstream), revision: bytesOf(revision) });
+  return ok({ epoch, upstream: byteString(upstream), revision: byteString(revision) });
 }
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
@@ -88,15 +89,15 @@ function order(c: number): number {
 }
 
 /** dpkg's `verrevcmp`: alternating non-digit and digit runs; a missing byte reads as NUL. */
-export function compareDpkgPart(a: Uint8Array, b: Uint8Array): Ordering {
+export function compareDpkgPart(a: string, b: string): Ordering {
   const al = a.length;
   const bl = b.length;
   let i = 0;
   let j = 0;
   while (i < al || j < bl) {
     for (;;) {
-      const ca = i < al ? (a[i] as number) : 0;
-      const cb = j < bl ? (b[j] as number) : 0;
+      const ca = i < al ? a.charCodeAt(i) : 0;
+      const cb = j < bl ? b.charCodeAt(j) : 0;
       if (!((i < al && !isDigit(ca)) || (j < bl && !isDigit(cb)))) break;
       const ac = order(ca);
       const bc = order(cb);
@@ -104,12 +105,12 @@ export function compareDpkgPart(a: Uint8Array, b: Uint8Array): Ordering {
       i++;
       j++;
     }
-    while (i < al && a[i] === 0x30) i++;
-    while (j < bl && b[j] === 0x30) j++;
+    while (i < al && a.charCodeAt(i) === 0x30) i++;
+    while (j < bl && b.charCodeAt(j) === 0x30) j++;
     let firstDiff = 0;
     for (;;) {
-      const ca = i < al ? (a[i] as number) : 0;
-      const cb = j < bl ? (b[j] as number) : 0;
+      const ca = i < al ? a.charCodeAt(i) : 0;
+      const cb = j < bl ? b.charCodeAt(j) : 0;
       const da = isDigit(ca);
       const db = isDigit(cb);
       if (da && db) {

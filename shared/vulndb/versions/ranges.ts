@@ -115,59 +115,86 @@ function compileRange(range: OsvRange, ecosystem: string): CompiledRange {
   const cmp = rangeComparator(range.type, ecosystem);
   if (cmp instanceof VersionError) return { ok: false, warning: range.type === "GIT" ? undefined : cmp };
   const label = range.type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem;
-  const events: ParsedEvent[] = [];
+  const sorted: ParsedEvent[] = [];
+  const limits: ParsedEvent[] = [];
+  let inOrder = true;
   for (const e of range.events) {
     const ev = eventOf(e);
     if (ev === undefined) continue;
-    if (ev.type === "introduced" && ev.raw === "0") {
-      events.push({ type: ev.type, raw: ev.raw, bound: MIN });
-      continue;
+    let bound: Bound;
+    if (ev.type === "introduced" && ev.raw === "0") bound = MIN;
+    else if (ev.type === "limit" && ev.raw.includes("*")) bound = MAX;
+    else {
+      const parsed = parseWith(cmp, ev.raw, label);
+      // The installed version's own error comes first when both fail, as before compiling.
+      if (!parsed.ok) return { ok: false, warning: parsed.error, cmp, label };
+      bound = { kind: "version", version: parsed.value };
     }
-    if (ev.type === "limit" && ev.raw.includes("*")) {
-      events.push({ type: ev.type, raw: ev.raw, bound: MAX });
-      continue;
+    const event: ParsedEvent = { type: ev.type, raw: ev.raw, bound };
+    if (ev.type === "limit") limits.push(event);
+    else {
+      const last = sorted[sorted.length - 1];
+      if (last !== undefined && inOrder && compareBound(cmp, last.bound, bound) > 0) inOrder = false;
+      sorted.push(event);
     }
-    const parsed = parseWith(cmp, ev.raw, label);
-    // The installed version's own error comes first when both fail, as before compiling.
-    if (!parsed.ok) return { ok: false, warning: parsed.error, cmp, label };
-    events.push({ type: ev.type, raw: ev.raw, bound: { kind: "version", version: parsed.value } });
   }
-  // Array.prototype.sort is stable: events at the same version keep the record's order.
-  const sorted = events.filter((e) => e.type !== "limit").sort((a, b) => compareBound(cmp, a.bound, b.bound));
-  return { ok: true, cmp, label, limits: events.filter((e) => e.type === "limit"), sorted };
+  // Records list events in order almost always; sorting is for the rest. Array.prototype.sort is
+  // stable: events at the same version keep the record's order.
+  if (!inOrder) sorted.sort((a, b) => compareBound(cmp, a.bound, b.bound));
+  return { ok: true, cmp, label, limits, sorted };
 }
 
 const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined });
 
-function evaluateRange(version: string, c: CompiledRange, warnings: VersionError[]): RangeOutcome {
+/** Not matched because a version could not be read. */
+interface Unreadable {
+  readonly affected: false;
+  readonly fixed: undefined;
+  readonly warning: VersionError;
+}
+
+function unreadable(warning: VersionError): Unreadable {
+  return { affected: false, fixed: undefined, warning };
+}
+
+function evaluateRange(version: string, c: CompiledRange): RangeOutcome | Unreadable {
   if (!c.ok) {
     if (c.cmp !== undefined && c.label !== undefined) {
       const v = parseWith(c.cmp, version, c.label);
-      warnings.push(v.ok || c.warning === undefined ? (c.warning as VersionError) : v.error);
-    } else if (c.warning !== undefined) {
-      warnings.push(c.warning);
+      return unreadable(v.ok || c.warning === undefined ? (c.warning as VersionError) : v.error);
     }
-    return NOT_AFFECTED;
+    return c.warning === undefined ? NOT_AFFECTED : unreadable(c.warning);
   }
   const { cmp, limits, sorted } = c;
   const v = parseWith(cmp, version, c.label);
-  if (!v.ok) {
-    warnings.push(v.error);
-    return NOT_AFFECTED;
-  }
+  if (!v.ok) return unreadable(v.error);
   const here = v.value;
   if (limits.length > 0 && !limits.some((l) => orderAgainst(cmp, here, l.bound) < 0)) return NOT_AFFECTED;
+  // Walking the events in order, the first one above the version ends the walk: no event above
+  // it changes the outcome (each needs `v >= event`, or `v > event` for last_affected), and the
+  // first `fixed` from there on is the fix of the interval the version is in.
   let affected = false;
-  for (const e of sorted) {
+  let above = sorted.length;
+  for (let i = 0; i < sorted.length; i++) {
+    const e = sorted[i] as ParsedEvent;
     const order = orderAgainst(cmp, here, e.bound);
-    if (e.type === "introduced" && order >= 0) affected = true;
-    else if (e.type === "fixed" && order >= 0) affected = false;
+    if (order < 0) {
+      above = i;
+      break;
+    }
+    if (e.type === "introduced") affected = true;
+    else if (e.type === "fixed") affected = false;
     else if (e.type === "last_affected" && order > 0) affected = false;
   }
   if (!affected) return NOT_AFFECTED;
-  const fix = sorted.find((e) => e.type === "fixed" && orderAgainst(cmp, here, e.bound) < 0);
-  return { affected: true, fixed: fix?.raw };
+  for (let i = above; i < sorted.length; i++) {
+    const e = sorted[i] as ParsedEvent;
+    if (e.type === "fixed") return { affected: true, fixed: e.raw };
+  }
+  return AFFECTED_NO_FIX;
 }
+
+const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: undefined });
 
 /** A version against an event's bound: `compareBound` without wrapping the version in a bound first. */
 function orderAgainst(cmp: Comparator, v: Version, bound: Bound): Ordering {
@@ -202,17 +229,18 @@ export function isAffected(version: string, affected: OsvAffectedVersions, ecosy
 
 /** {@link isAffected} over an entry compiled once with {@link compileAffected}. */
 export function evaluateAffected(version: string, entry: CompiledAffected): AffectedResult {
-  const warnings: VersionError[] = [];
+  let warnings: VersionError[] | undefined;
   const inList = entry.versions.length > 0 && inVersionsList(version, entry.versions, entry.ecosystem);
   let fixed: string | undefined;
   let inRange = false;
   for (const range of entry.ranges) {
-    const r = evaluateRange(version, range, warnings);
-    if (r.affected) {
+    const r = evaluateRange(version, range);
+    if ("warning" in r) (warnings ??= []).push(r.warning);
+    else if (r.affected) {
       inRange = true;
       fixed ??= r.fixed;
     }
   }
-  if (!inList && !inRange && warnings.length === 0) return UNAFFECTED;
-  return { affected: inList || inRange, fixed: inRange ? fixed : undefined, warnings };
+  if (!inList && !inRange && warnings === undefined) return UNAFFECTED;
+  return { affected: inList || inRange, fixed: inRange ? fixed : undefined, warnings: warnings ?? [] };
 }
