@@ -11,6 +11,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { parseOsvText, type OsvRecord } from "../osv.js";
 import { normalizeName } from "../names.js";
+import { flattenRange } from "../versions/ranges.js";
 import type { RawRecord } from "../sources.js";
 import { DB_FORMAT, INDEX_SQL, SCHEMA_SQL, type SourceInfo } from "./format.js";
 import { readDbInfo } from "./reader.js";
@@ -211,9 +212,10 @@ function derive(db: Database.Database): string {
         const seen = new Set<string>();
         for (const entry of affected) {
           if (entry.package === undefined) continue;
-          const { package: pkg, ...rest } = entry;
-          // The package is the row's key; leaving it out makes a package's row a third smaller to read.
-          insertAffected.run(pkg.ecosystem, normalizeName(pkg.ecosystem, pkg.name), record.id, JSON.stringify(rest));
+          const { package: pkg, ranges, versions, ...other } = entry;
+          // `[flat ranges, versions or 0, the entry's other fields or 0]`: the package is the row's key.
+          const row = [ranges?.map(flattenRange) ?? 0, versions ?? 0, Object.keys(other).length === 0 ? 0 : other];
+          insertAffected.run(pkg.ecosystem, normalizeName(pkg.ecosystem, pkg.name), record.id, JSON.stringify(row).slice(1, -1));
           seen.add(pkg.ecosystem);
         }
         for (const e of seen) ecosystems.set(e, (ecosystems.get(e) ?? 0) + 1);

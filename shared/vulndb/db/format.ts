@@ -13,14 +13,16 @@
  *   its `affected` array apart (the build reads it; a match reads only the rest, and only for
  *   records that matched); a rowid table for the reason `INDEX_SQL` gives;
  * - `packages` (ecosystem, name, entries): one row per package a record names, `name` normalised
- *   (`names.ts`), `entries` a JSON array of `[record id, affected[] entry without its `package`]`
- *   pairs in record-id order — one point read and one `JSON.parse` per package a match asks about (format 1 kept a row
- *   per entry, and a rematch spent most of its time stepping through them);
+ *   (`names.ts`), `entries` a JSON array with one `[record id, flat ranges, versions, other fields]`
+ *   per `affected[]` entry, in record-id order: ranges as `versions/ranges.ts` flattens them,
+ *   `versions` and the entry's other fields (`ecosystem_specific`, …) `0` when absent. One point
+ *   read and one `JSON.parse` of arrays of strings per package a match asks about (format 1 kept a
+ *   row per entry, and a rematch spent most of its time stepping through them and parsing objects);
  * - `aliases` (alias, vuln): every id a record names in `aliases` or `upstream`;
  * - `ecosystems` (ecosystem, records): how many records name each ecosystem string;
  * - `repository_cpes` (repository, cpe): Red Hat's repository-to-cpe.json, content set → CPE.
  */
-export const DB_FORMAT = "scanhook-vulndb/2";
+export const DB_FORMAT = "scanhook-vulndb/3";
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -6,12 +6,19 @@
 import Database from "better-sqlite3";
 import { ScanhookError } from "../../domain/errors.js";
 import type { OsvAffected, OsvRecord } from "../osv.js";
+import type { FlatRange } from "../versions/ranges.js";
 import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
 
+/** One `affected[]` entry of a package, as the DB keeps it. */
 export interface AffectedRow {
   readonly vulnId: string;
-  readonly entry: OsvAffected;
+  readonly ranges: readonly FlatRange[] | undefined;
+  readonly versions: readonly string[] | undefined;
+  /** The entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
+  readonly other: OsvAffected;
 }
+
+const NO_FIELDS: OsvAffected = Object.freeze({});
 
 /** A record as a match reads it: everything but `affected` (see `affected()`) and prose (`details`, `credits`). */
 export type StoredVuln = Omit<OsvRecord, "details" | "credits" | "affected">;
@@ -70,7 +77,12 @@ export class VulnDb {
     const entries = this.affectedStmt.get(ecosystem, name) as string | undefined;
     if (entries === undefined) return [];
     // Written by the build from validated records: trusted.
-    return (JSON.parse(entries) as [string, OsvAffected][]).map(([vulnId, entry]) => ({ vulnId, entry }));
+    return (JSON.parse(entries) as [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0][]).map(([vulnId, ranges, versions, other]) => ({
+      vulnId,
+      ranges: ranges === 0 ? undefined : ranges,
+      versions: versions === 0 ? undefined : versions,
+      other: other === 0 ? NO_FIELDS : other
+    }));
   }
 
   /** A record by id, or undefined. */

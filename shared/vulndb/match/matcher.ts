@@ -20,7 +20,7 @@ import { normalizeName } from "../names.js";
 import type { OsvAffected } from "../osv.js";
 import { severityOf } from "../severity.js";
 import { baseEcosystem, compareVersions, comparatorFor, parseVersion } from "../versions/index.js";
-import { compileAffected, evaluateAffected, type CompiledAffected } from "../versions/ranges.js";
+import { compileFlat, evaluateAffected, type CompiledAffected } from "../versions/ranges.js";
 import { familyFor, FAMILY_VERSIONS, type Family, type FamilyContext, type MatchQuery } from "./families/index.js";
 
 /** What the matcher reads from a DB; `VulnDb` implements it. */
@@ -72,6 +72,7 @@ interface EcosystemInfo {
 
 interface CompiledRow {
   readonly vulnId: string;
+  /** The entry's fields besides its ranges and versions: what severity and `accept` read. */
   readonly entry: OsvAffected;
   readonly compiled: CompiledAffected;
 }
@@ -81,18 +82,31 @@ type GroupFinding = Omit<DetailedFinding, "packageName" | "packageVersion" | "pu
 interface Evaluated {
   /** False when the installed version does not parse in the query's ecosystem (nothing else is then filled). */
   readonly parsed: boolean;
-  readonly hits: Hit[];
+  /**
+   * Let go once grouped for a one-query package (`groups` then says it all), so that a rematch
+   * does not keep an object per hit for the DB's life; undefined from then on.
+   */
+  hits: Hit[] | undefined;
   readonly unreadable: string[];
   /** Filled on first use; the same hits always make the same groups. */
   groups: Group[] | undefined;
 }
 
-/** A finding's package-independent part, in both shapes, with its sort rank: stamped per package. */
+/**
+ * A finding's package-independent part with its sort rank, stamped per package. One object is
+ * shared by every installed version it holds for (a rematch keeps these, so they are few and
+ * small); the report's extras (summary, references) are read when a detailed report asks.
+ */
 interface Group {
-  readonly detail: GroupFinding;
   readonly compact: Omit<Finding, "packageName" | "packageVersion" | "purl" | "layer">;
   readonly rank: number;
+  /** The records that matched, the reported one first. */
+  readonly recordIds: readonly string[];
+  detail: GroupFinding | undefined;
 }
+
+/** The answer for a version no entry affects and every range could be read for. */
+const NOTHING: Evaluated = Object.freeze({ parsed: true, hits: [], unreadable: [], groups: [] }) as Evaluated;
 
 const SEVERITY_ORDER: readonly Severity[] = ["critical", "high", "medium", "low", "negligible", "unknown"];
 
@@ -189,6 +203,8 @@ interface PackageEntry {
   /** Answers to queries by the package's own name and by its source name. */
   readonly byPackage: Answers;
   readonly bySource: Answers;
+  /** Groups by the records and fixes they were made of: the same for many installed versions. */
+  readonly groups: Map<string, Group>;
 }
 
 /** Packages and answers remembered in all (memory stays bounded: past this, the matcher starts over). */
@@ -220,10 +236,10 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const key = `${ecosystem}\0${normalized}`;
       let rows = compiledRows.get(key);
       if (rows === undefined) {
-        rows = db.affected(ecosystem, normalized).map((row) => ({ vulnId: row.vulnId, entry: row.entry, compiled: compileAffected(row.entry, ecosystem) }));
+        rows = db.affected(ecosystem, normalized).map((row) => ({ vulnId: row.vulnId, entry: row.other, compiled: compileFlat(row.ranges, row.versions, ecosystem) }));
         compiledRows.set(key, rows);
       }
-      entry = { rows, byPackage: new Answers(), bySource: new Answers() };
+      entry = { rows, byPackage: new Answers(), bySource: new Answers(), groups: new Map() };
       grow();
       byName.set(name, entry);
     }
@@ -247,10 +263,10 @@ export function createMatcher(db: VulnData): DetailedMatcher {
 
   // Rematching thousands of stored images asks the same few thousand questions again and again:
   // the answer, the version check included, is looked up before anything is parsed. A query that
-  // narrows entries (`accept`) is answered afresh each time.
-  const evaluate = (q: MatchQuery): Evaluated => {
+  // narrows entries (`accept`), or asks `fresh`, is answered afresh each time.
+  const evaluate = (q: MatchQuery, fresh = false): Evaluated => {
     const pkg = packageFor(q.ecosystem, q.name);
-    const answersOf = q.accept !== undefined ? undefined : q.via === "source" ? pkg.bySource : pkg.byPackage;
+    const answersOf = fresh || q.accept !== undefined ? undefined : q.via === "source" ? pkg.bySource : pkg.byPackage;
     const cached = answersOf?.get(q.version);
     if (cached !== undefined) return cached;
     if (!parseVersion(q.version, q.ecosystem).ok) {
@@ -258,14 +274,17 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       if (answersOf !== undefined) remember(answersOf, q.version, out);
       return out;
     }
-    const byVuln = new Map<string, Hit>();
-    const unreadable: string[] = [];
+    // Allocated only when needed: most answers for an image's newest packages hold no hit, and
+    // every answer is kept for the DB's life.
+    let byVuln: Map<string, Hit> | undefined;
+    let unreadable: string[] | undefined;
     for (const row of pkg.rows) {
       if (q.accept !== undefined && !q.accept(row.entry)) continue;
       const result = evaluateAffected(q.version, row.compiled);
       // The installed version parsed (checked above), so a warning is about the record's events.
-      if (result.warnings.length > 0 && !result.affected) unreadable.push(row.vulnId);
+      if (result.warnings.length > 0 && !result.affected) (unreadable ??= []).push(row.vulnId);
       if (!result.affected) continue;
+      byVuln ??= new Map();
       let hit = byVuln.get(row.vulnId);
       if (hit === undefined) {
         hit = { vulnId: row.vulnId, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [] };
@@ -274,7 +293,8 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       hit.entries.push(row.entry);
       if (result.fixed !== undefined) hit.fixes.push(result.fixed);
     }
-    const out: Evaluated = { parsed: true, hits: [...byVuln.values()], unreadable, groups: undefined };
+    const out: Evaluated =
+      byVuln === undefined && unreadable === undefined ? NOTHING : { parsed: true, hits: byVuln === undefined ? [] : [...byVuln.values()], unreadable: unreadable ?? [], groups: undefined };
     if (answersOf !== undefined) remember(answersOf, q.version, out);
     return out;
   };
@@ -297,7 +317,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   const hasData = (ecosystem: string): boolean => ecosystemInfo(ecosystem).hasData;
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
-  const groupsFor = (hits: readonly Hit[]): Group[] => {
+  const groupsFor = (hits: readonly Hit[], cache: Map<string, Group> | undefined): Group[] => {
     // Union the hits whose records name each other (either way) in `aliases`.
     const parent = new Map<string, string>();
     const find = (x: string): string => {
@@ -323,45 +343,70 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     }
     const out: Group[] = [];
     for (const group of groups.values()) {
-      const records = group.map((h) => db.vuln(h.vulnId)).filter((r): r is StoredVuln => r !== undefined);
-      const ids = new Set<string>();
-      for (const r of records) for (const id of [r.id, ...(r.aliases ?? [])]) ids.add(id);
-      const id = preferredId([...ids]);
-      const primary = group.find((h) => h.vulnId === id) ?? group[0];
-      if (primary === undefined) continue;
-      const ordered = [...records].sort((a, b) => (a.id === primary.vulnId ? -1 : b.id === primary.vulnId ? 1 : 0));
-      const sev = severityOf({
-        records: ordered.map((record) => ({ record, entries: group.find((h) => h.vulnId === record.id)?.entries ?? [] })),
-        lookup: (x) => db.vuln(x)
-      });
-      const fixed = lowestFix(group.flatMap((h) => h.fixes), primary.ecosystem);
-      const upstream = [...new Set(records.flatMap((r) => r.upstream ?? []))].sort();
-      const summary = ordered.find((r) => r.summary !== undefined && r.summary !== "")?.summary;
-      const references = [...new Set(ordered.flatMap((r) => (r.references ?? []).map((ref) => ref.url)))];
-      const viaSource = primary.via === "source";
-      const detail: GroupFinding = {
-        id,
-        aliases: [...ids].filter((x) => x !== id).sort(),
-        upstreamIds: upstream,
-        severity: sev.severity,
-        ...(sev.score === undefined ? {} : { score: sev.score }),
-        fixable: fixed !== undefined,
-        ecosystem: primary.ecosystem,
-        ...(viaSource ? { sourcePackage: primary.queryName } : {}),
-        ...(fixed === undefined ? {} : { fixedVersion: fixed }),
-        severitySource: sev.source,
-        ...(summary === undefined ? {} : { summary }),
-        references,
-        records: group.map((h) => h.vulnId).sort()
-      };
-      const { summary: _s, references: _r, records: _rec, ...compactPart } = detail;
-      out.push({ detail, compact: compactPart, rank: SEVERITY_ORDER.indexOf(sev.severity) });
+      // What a group is made of decides everything in it: records, their fixes, how they were reached.
+      const key = group.length === 1 && group[0] !== undefined ? hitKey(group[0]) : group.map(hitKey).sort().join("\n");
+      let g = cache?.get(key);
+      if (g === undefined) {
+        const made = makeGroup(group);
+        if (made === undefined) continue;
+        g = made;
+        cache?.set(key, g);
+      }
+      out.push(g);
     }
     return out;
   };
 
+  const hitKey = (h: Hit): string => `${h.via}\0${h.queryName}\0${h.vulnId}\0${h.fixes.join("\0")}`;
+
+  const makeGroup = (group: readonly Hit[]): Group | undefined => {
+    const records = group.map((h) => db.vuln(h.vulnId)).filter((r): r is StoredVuln => r !== undefined);
+    const ids = new Set<string>();
+    for (const r of records) for (const id of [r.id, ...(r.aliases ?? [])]) ids.add(id);
+    const id = preferredId([...ids]);
+    const primary = group.find((h) => h.vulnId === id) ?? group[0];
+    if (primary === undefined) return undefined;
+    const ordered = [...records].sort((a, b) => (a.id === primary.vulnId ? -1 : b.id === primary.vulnId ? 1 : 0));
+    const sev = severityOf({
+      records: ordered.map((record) => ({ record, entries: group.find((h) => h.vulnId === record.id)?.entries ?? [] })),
+      lookup: (x) => db.vuln(x)
+    });
+    const fixed = lowestFix(group.flatMap((h) => h.fixes), primary.ecosystem);
+    const compact: Group["compact"] = {
+      id,
+      aliases: [...ids].filter((x) => x !== id).sort(),
+      upstreamIds: [...new Set(records.flatMap((r) => r.upstream ?? []))].sort(),
+      severity: sev.severity,
+      fixable: fixed !== undefined,
+      ecosystem: primary.ecosystem,
+      severitySource: sev.source
+    };
+    if (sev.score !== undefined) compact.score = sev.score;
+    if (primary.via === "source") compact.sourcePackage = primary.queryName;
+    if (fixed !== undefined) compact.fixedVersion = fixed;
+    return { compact, rank: SEVERITY_ORDER.indexOf(sev.severity), recordIds: ordered.map((r) => r.id), detail: undefined };
+  };
+
+  /** The report's view of a group, made when first asked for. */
+  const detailOf = (g: Group): GroupFinding => {
+    let detail = g.detail;
+    if (detail === undefined) {
+      const ordered = g.recordIds.map((id) => db.vuln(id)).filter((r): r is StoredVuln => r !== undefined);
+      const summary = ordered.find((r) => r.summary !== undefined && r.summary !== "")?.summary;
+      detail = {
+        ...g.compact,
+        severitySource: g.compact.severitySource ?? "unknown",
+        ...(summary === undefined ? {} : { summary }),
+        references: [...new Set(ordered.flatMap((r) => (r.references ?? []).map((ref) => ref.url)))],
+        records: [...g.recordIds].sort()
+      };
+      g.detail = detail;
+    }
+    return detail;
+  };
+
   const stampDetail = (pkg: InstalledPackage, g: Group): DetailedFinding => ({
-    ...g.detail,
+    ...detailOf(g),
     packageName: pkg.name,
     packageVersion: pkg.version,
     ...(pkg.purl === "" ? {} : { purl: pkg.purl }),
@@ -430,10 +475,18 @@ export function createMatcher(db: VulnData): DetailedMatcher {
           continue;
         }
         for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
-        if (r.hits.length > 0) for (const g of (r.groups ??= groupsFor(r.hits))) matched.push([pkg, g]);
+        if (r.groups === undefined && r.hits !== undefined && r.hits.length > 0) {
+          r.groups = groupsFor(r.hits, packageFor(only.ecosystem, only.name).groups);
+          r.hits = undefined;
+        }
+        if (r.groups !== undefined) for (const g of r.groups) matched.push([pkg, g]);
         continue;
       }
-      const results = withData.map(evaluate);
+      // Answers whose hits were let go (grouped for a one-query plan) are worked out again here.
+      const results = withData.map((q) => {
+        const r = evaluate(q);
+        return r.hits === undefined ? evaluate(q, true) : r;
+      });
       const badAt = results.findIndex((r) => !r.parsed);
       const bad = badAt < 0 ? undefined : withData[badAt];
       if (bad !== undefined) {
@@ -441,8 +494,8 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         continue;
       }
       for (const r of results) for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
-      const hits = results.flatMap((r) => r.hits);
-      if (hits.length > 0) for (const g of groupsFor(hits)) matched.push([pkg, g]);
+      const hits = results.flatMap((r) => r.hits ?? []);
+      if (hits.length > 0) for (const g of groupsFor(hits, undefined)) matched.push([pkg, g]);
     }
     matched.sort(
       ([pa, a], [pb, b]) =>

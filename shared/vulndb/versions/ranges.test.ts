@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isAffected, type OsvAffectedVersions } from "./ranges.js";
 
@@ -76,5 +77,21 @@ describe("isAffected (OSV evaluation)", () => {
 
   it("affects nothing with no ranges and no versions", () => {
     expect(isAffected("1.0", {}, "npm").affected).toBe(false);
+  });
+
+  it("answers a one-interval range by its shortcut exactly as by the general walk", () => {
+    // A `limit: "*"` (above every version) changes nothing but sends the range down the general
+    // walk, so the two spellings must agree on every version, fix included.
+    const v = fc.tuple(fc.nat(4), fc.nat(4), fc.constantFrom("", "~rc1", "+b1")).map(([a, b, s]) => `${a}.${b}${s}-1`);
+    const end = fc.oneof(fc.constant(undefined), fc.record({ kind: fc.constantFrom("fixed", "last_affected"), at: v }));
+    fc.assert(
+      fc.property(fc.oneof(fc.constant("0"), v), end, v, (from, to, installed) => {
+        const events: Record<string, string>[] = [{ introduced: from }, ...(to === undefined ? [] : [{ [to.kind]: to.at }])];
+        const short = isAffected(installed, range("ECOSYSTEM", ...events), "Debian:12");
+        const general = isAffected(installed, range("ECOSYSTEM", ...events, { limit: "*" }), "Debian:12");
+        expect(short).toEqual(general);
+      }),
+      { numRuns: 2000, seed: 7 }
+    );
   });
 });

@@ -50,9 +50,10 @@ export interface AffectedResult {
   readonly warnings: readonly VersionError[];
 }
 
-type Bound = { readonly kind: "min" } | { readonly kind: "max" } | { readonly kind: "version"; readonly version: Version };
-const MIN: Bound = { kind: "min" };
-const MAX: Bound = { kind: "max" };
+/** Below every version (`introduced: "0"`), above every version (a `*` limit), or a parsed version (the comparator's shared handle). */
+const MIN = Symbol("min");
+const MAX = Symbol("max");
+type Bound = typeof MIN | typeof MAX | Version;
 
 interface ParsedEvent {
   readonly type: "introduced" | "fixed" | "last_affected" | "limit";
@@ -61,12 +62,12 @@ interface ParsedEvent {
 }
 
 function compareBound(cmp: Comparator, a: Bound, b: Bound): Ordering {
-  if (a.kind !== "version" || b.kind !== "version") {
-    const rank = (x: Bound): number => (x.kind === "min" ? -1 : x.kind === "max" ? 1 : 0);
+  if (typeof a === "symbol" || typeof b === "symbol") {
+    const rank = (x: Bound): number => (x === MIN ? -1 : x === MAX ? 1 : 0);
     const d = rank(a) - rank(b);
     return d < 0 ? -1 : d > 0 ? 1 : 0;
   }
-  return cmp.compare(a.version, b.version);
+  return cmp.compare(a, b);
 }
 
 function eventOf(e: OsvEvent): { type: ParsedEvent["type"]; raw: string } | undefined {
@@ -94,8 +95,27 @@ interface RangeOutcome {
 
 /** A range's events parsed and ordered once: the same advisory is evaluated for many installed versions. */
 type CompiledRange =
-  | { readonly ok: true; readonly cmp: Comparator; readonly label: string; readonly limits: readonly ParsedEvent[]; readonly sorted: readonly ParsedEvent[] }
+  | { readonly ok: true; readonly simple: false; readonly cmp: Comparator; readonly label: string; readonly limits: readonly ParsedEvent[]; readonly sorted: readonly ParsedEvent[] }
+  | SimpleRange
   | { readonly ok: false; readonly warning: VersionError | undefined; readonly cmp?: Comparator; readonly label?: string };
+
+/**
+ * The shape of nearly every range: `introduced`, then at most one `fixed` or `last_affected` above
+ * it, no `limit`. One object instead of one per event, and its answer objects made once: a
+ * rematch keeps one per advisory for the DB's life and evaluates it for every installed version.
+ */
+interface SimpleRange {
+  readonly ok: true;
+  readonly simple: true;
+  readonly cmp: Comparator;
+  readonly label: string;
+  readonly from: Bound;
+  readonly to: Bound | undefined;
+  /** True when `to` is a `fixed` event, false for `last_affected`. */
+  readonly toIsFix: boolean;
+  /** The answer inside the range: affected, with the fix when `to` is one. */
+  readonly inside: RangeOutcome;
+}
 
 /**
  * An `affected[]` entry made ready to evaluate in one ecosystem: its events parsed and sorted once.
@@ -108,30 +128,57 @@ export interface CompiledAffected {
 }
 
 export function compileAffected(affected: OsvAffectedVersions, ecosystem: string): CompiledAffected {
-  return { ecosystem, versions: affected.versions ?? [], ranges: (affected.ranges ?? []).map((r) => compileRange(r, ecosystem)) };
+  return compileFlat(affected.ranges?.map(flattenRange), affected.versions, ecosystem);
 }
 
-function compileRange(range: OsvRange, ecosystem: string): CompiledRange {
-  const cmp = rangeComparator(range.type, ecosystem);
-  if (cmp instanceof VersionError) return { ok: false, warning: range.type === "GIT" ? undefined : cmp };
-  const label = range.type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem;
-  const sorted: ParsedEvent[] = [];
-  const limits: ParsedEvent[] = [];
-  let inOrder = true;
+/**
+ * A range as one flat list: its type, then each event's kind and version, in the record's order —
+ * `["ECOSYSTEM", "introduced", "0", "fixed", "1.2-3"]`. The compiled DB keeps ranges this way: one
+ * array per range reads back faster, and weighs less, than an object per event.
+ */
+export type FlatRange = readonly string[];
+
+export function flattenRange(range: OsvRange): FlatRange {
+  const flat: string[] = [range.type];
   for (const e of range.events) {
     const ev = eventOf(e);
-    if (ev === undefined) continue;
+    if (ev !== undefined) flat.push(ev.type, ev.raw);
+  }
+  return flat;
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(["introduced", "fixed", "last_affected", "limit"]);
+
+/** {@link compileAffected} from flat ranges (`flattenRange`). */
+export function compileFlat(ranges: readonly FlatRange[] | undefined, versions: readonly string[] | undefined, ecosystem: string): CompiledAffected {
+  // Kept for the DB's life by the matcher, one per entry: nothing allocated that an entry lacks.
+  return { ecosystem, versions: versions ?? NONE, ranges: ranges === undefined ? NONE : ranges.map((r) => compileRange(r, ecosystem)) };
+}
+
+function compileRange(range: FlatRange, ecosystem: string): CompiledRange {
+  const type = (range[0] ?? "") as OsvRange["type"];
+  const cmp = rangeComparator(type, ecosystem);
+  if (cmp instanceof VersionError) return { ok: false, warning: type === "GIT" ? undefined : cmp };
+  const label = type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem;
+  const sorted: ParsedEvent[] = [];
+  let limits: ParsedEvent[] | undefined;
+  let inOrder = true;
+  for (let i = 1; i + 1 < range.length; i += 2) {
+    const kind = range[i] as string;
+    const raw = range[i + 1] as string;
+    if (!EVENT_TYPES.has(kind)) continue;
+    const evType = kind as ParsedEvent["type"];
     let bound: Bound;
-    if (ev.type === "introduced" && ev.raw === "0") bound = MIN;
-    else if (ev.type === "limit" && ev.raw.includes("*")) bound = MAX;
+    if (evType === "introduced" && raw === "0") bound = MIN;
+    else if (evType === "limit" && raw.includes("*")) bound = MAX;
     else {
-      const parsed = parseWith(cmp, ev.raw, label);
+      const parsed = parseWith(cmp, raw, label);
       // The installed version's own error comes first when both fail, as before compiling.
       if (!parsed.ok) return { ok: false, warning: parsed.error, cmp, label };
-      bound = { kind: "version", version: parsed.value };
+      bound = parsed.value;
     }
-    const event: ParsedEvent = { type: ev.type, raw: ev.raw, bound };
-    if (ev.type === "limit") limits.push(event);
+    const event: ParsedEvent = { type: evType, raw, bound };
+    if (evType === "limit") (limits ??= []).push(event);
     else {
       const last = sorted[sorted.length - 1];
       if (last !== undefined && inOrder && compareBound(cmp, last.bound, bound) > 0) inOrder = false;
@@ -141,8 +188,17 @@ function compileRange(range: OsvRange, ecosystem: string): CompiledRange {
   // Records list events in order almost always; sorting is for the rest. Array.prototype.sort is
   // stable: events at the same version keep the record's order.
   if (!inOrder) sorted.sort((a, b) => compareBound(cmp, a.bound, b.bound));
-  return { ok: true, cmp, label, limits, sorted };
+  const [first, second] = sorted;
+  if (limits === undefined && first?.type === "introduced" && sorted.length <= 2 && (second === undefined || second.type !== "introduced")) {
+    const toIsFix = second?.type === "fixed";
+    return { ok: true, simple: true, cmp, label, from: first.bound, to: second?.bound, toIsFix, inside: toIsFix ? { affected: true, fixed: second?.raw } : AFFECTED_NO_FIX };
+  }
+  return { ok: true, simple: false, cmp, label, limits: limits ?? NONE, sorted };
 }
+
+const NONE: readonly never[] = Object.freeze([]);
+
+const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: undefined });
 
 const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined });
 
@@ -165,10 +221,18 @@ function evaluateRange(version: string, c: CompiledRange): RangeOutcome | Unread
     }
     return c.warning === undefined ? NOT_AFFECTED : unreadable(c.warning);
   }
-  const { cmp, limits, sorted } = c;
+  const cmp = c.cmp;
   const v = parseWith(cmp, version, c.label);
   if (!v.ok) return unreadable(v.error);
   const here = v.value;
+  if (c.simple) {
+    // The general walk below, for [introduced, (fixed | last_affected)?] in order.
+    if (orderAgainst(cmp, here, c.from) < 0) return NOT_AFFECTED;
+    if (c.to === undefined) return c.inside;
+    const order = orderAgainst(cmp, here, c.to);
+    return (c.toIsFix ? order < 0 : order <= 0) ? c.inside : NOT_AFFECTED;
+  }
+  const { limits, sorted } = c;
   if (limits.length > 0 && !limits.some((l) => orderAgainst(cmp, here, l.bound) < 0)) return NOT_AFFECTED;
   // Walking the events in order, the first one above the version ends the walk: no event above
   // it changes the outcome (each needs `v >= event`, or `v > event` for last_affected), and the
@@ -194,11 +258,10 @@ function evaluateRange(version: string, c: CompiledRange): RangeOutcome | Unread
   return AFFECTED_NO_FIX;
 }
 
-const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: undefined });
 
 /** A version against an event's bound: `compareBound` without wrapping the version in a bound first. */
 function orderAgainst(cmp: Comparator, v: Version, bound: Bound): Ordering {
-  return bound.kind === "version" ? cmp.compare(v, bound.version) : bound.kind === "min" ? 1 : -1;
+  return typeof bound !== "symbol" ? cmp.compare(v, bound) : bound === MIN ? 1 : -1;
 }
 
 function inVersionsList(version: string, versions: readonly string[], ecosystem: string): boolean {
