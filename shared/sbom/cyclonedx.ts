@@ -139,6 +139,40 @@ function prop(list: RawComponent["properties"], name: string): string | undefine
   return v === undefined || v === "" ? undefined : v;
 }
 
+interface ComponentProps {
+  analyzer: string | undefined;
+  ecosystem: string | undefined;
+  sourceName: string | undefined;
+  sourceVersion: string | undefined;
+  layer: string | undefined;
+}
+
+/**
+ * A component's scanhook properties in one pass (as `prop` would find each: the first of a name,
+ * empty as absent). A rematch reads them for every package of every stored SBOM.
+ */
+function componentProps(list: RawComponent["properties"]): ComponentProps {
+  const found: Partial<Record<keyof ComponentProps, string>> = {};
+  for (const p of list ?? []) {
+    const n = p.name;
+    const key: keyof ComponentProps | undefined =
+      n === SBOM_PROPERTIES.analyzer
+        ? "analyzer"
+        : n === SBOM_PROPERTIES.ecosystem
+          ? "ecosystem"
+          : n === SBOM_PROPERTIES.sourceName
+            ? "sourceName"
+            : n === SBOM_PROPERTIES.sourceVersion
+              ? "sourceVersion"
+              : n === SBOM_PROPERTIES.layer
+                ? "layer"
+                : undefined;
+    if (key !== undefined && !(key in found)) found[key] = p.value ?? "";
+  }
+  const value = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v);
+  return { analyzer: value(found.analyzer), ecosystem: value(found.ecosystem), sourceName: value(found.sourceName), sourceVersion: value(found.sourceVersion), layer: value(found.layer) };
+}
+
 /** `debian-12`, `debian-12.5`, `bookworm` (Debian's codenames), `ubuntu-22.04` … → OSV ecosystem with release. */
 const DEBIAN_CODENAMES: Readonly<Record<string, string>> = { stretch: "9", buster: "10", bullseye: "11", bookworm: "12", trixie: "13" };
 
@@ -243,8 +277,9 @@ export function readSbomFacts(json: unknown): SbomRead {
   const read = (c: RawComponent): void => {
     const label = c.name ?? "(unnamed)";
     if (c.type === "operating-system") return;
-    const analyzer = prop(c.properties, SBOM_PROPERTIES.analyzer);
-    const layerValue = prop(c.properties, SBOM_PROPERTIES.layer);
+    const props = componentProps(c.properties);
+    const analyzer = props.analyzer;
+    const layerValue = props.layer;
     // Components of one layer name it alike: checked once per run of equal values, not per component.
     if (layerValue !== lastLayerText) {
       lastLayerText = layerValue;
@@ -253,10 +288,10 @@ export function readSbomFacts(json: unknown): SbomRead {
     const layer = lastLayer;
     if (analyzer !== undefined && c.name !== undefined && c.version !== undefined) {
       // scanhook's own component: its properties are the facts.
-      const sourceName = prop(c.properties, SBOM_PROPERTIES.sourceName);
-      const sourceVersion = prop(c.properties, SBOM_PROPERTIES.sourceVersion);
+      const sourceName = props.sourceName;
+      const sourceVersion = props.sourceVersion;
       // Assigned, not spread in conditionally: this runs for every package of every rematch.
-      const pkg: Mutable<InstalledPackage> = { name: c.name, version: c.version, purl: c.purl ?? "", ecosystem: prop(c.properties, SBOM_PROPERTIES.ecosystem), analyzer };
+      const pkg: Mutable<InstalledPackage> = { name: c.name, version: c.version, purl: c.purl ?? "", ecosystem: props.ecosystem, analyzer };
       if (sourceName !== undefined) pkg.source = sourceVersion === undefined ? { name: sourceName } : { name: sourceName, version: sourceVersion };
       if (layer !== undefined) pkg.layer = layer;
       packages.push(pkg);

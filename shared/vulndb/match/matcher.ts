@@ -130,6 +130,19 @@ class GapCounter {
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const unreadableText = (n: number, ex: string[]): string => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`;
 
+/** Findings' order: severity, then vulnerability id, then package name. */
+function byRankIdName(x: readonly [InstalledPackage, Group], y: readonly [InstalledPackage, Group]): number {
+  const a = x[1];
+  const b = y[1];
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  const ia = a.compact.id;
+  const ib = b.compact.id;
+  if (ia !== ib) return ia < ib ? -1 : 1;
+  const na = x[0].name;
+  const nb = y[0].name;
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
 /** Lowest of the fixes by the ecosystem's ordering; ties and unorderable ones keep the first seen. */
 function lowestFix(fixes: readonly string[], ecosystem: string): string | undefined {
   let best: string | undefined;
@@ -497,12 +510,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const hits = results.flatMap((r) => r.hits ?? []);
       if (hits.length > 0) for (const g of groupsFor(hits, undefined)) matched.push([pkg, g]);
     }
-    matched.sort(
-      ([pa, a], [pb, b]) =>
-        a.rank - b.rank ||
-        (a.compact.id < b.compact.id ? -1 : a.compact.id > b.compact.id ? 1 : 0) ||
-        (pa.name < pb.name ? -1 : pa.name > pb.name ? 1 : 0)
-    );
+    matched.sort(byRankIdName);
     const seen = new Set<string>();
     const coverageGaps: CoverageGap[] = [];
     for (const g of [...facts.coverageGaps, ...gaps.list()]) {

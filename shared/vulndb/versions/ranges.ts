@@ -88,9 +88,9 @@ export function rangeComparator(type: OsvRange["type"], ecosystem: string): Comp
   return new VersionError("VERSION.UNSUPPORTED_ECOSYSTEM", ecosystem, "", "GIT ranges are not evaluated by version");
 }
 
-interface RangeOutcome {
-  readonly affected: boolean;
-  readonly fixed: string | undefined;
+/** A range's answer; with no warnings, so that a one-range entry's answer is the entry's. */
+interface RangeOutcome extends AffectedResult {
+  readonly warnings: readonly never[];
 }
 
 /** A range's events parsed and ordered once: the same advisory is evaluated for many installed versions. */
@@ -191,16 +191,16 @@ function compileRange(range: FlatRange, ecosystem: string): CompiledRange {
   const [first, second] = sorted;
   if (limits === undefined && first?.type === "introduced" && sorted.length <= 2 && (second === undefined || second.type !== "introduced")) {
     const toIsFix = second?.type === "fixed";
-    return { ok: true, simple: true, cmp, label, from: first.bound, to: second?.bound, toIsFix, inside: toIsFix ? { affected: true, fixed: second?.raw } : AFFECTED_NO_FIX };
+    return { ok: true, simple: true, cmp, label, from: first.bound, to: second?.bound, toIsFix, inside: toIsFix ? { affected: true, fixed: second?.raw, warnings: NONE } : AFFECTED_NO_FIX };
   }
   return { ok: true, simple: false, cmp, label, limits: limits ?? NONE, sorted };
 }
 
 const NONE: readonly never[] = Object.freeze([]);
 
-const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: undefined });
+const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: undefined, warnings: NONE });
 
-const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined });
+const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined, warnings: NONE });
 
 /** Not matched because a version could not be read. */
 interface Unreadable {
@@ -253,7 +253,7 @@ function evaluateRange(version: string, c: CompiledRange): RangeOutcome | Unread
   if (!affected) return NOT_AFFECTED;
   for (let i = above; i < sorted.length; i++) {
     const e = sorted[i] as ParsedEvent;
-    if (e.type === "fixed") return { affected: true, fixed: e.raw };
+    if (e.type === "fixed") return { affected: true, fixed: e.raw, warnings: NONE };
   }
   return AFFECTED_NO_FIX;
 }
@@ -292,6 +292,12 @@ export function isAffected(version: string, affected: OsvAffectedVersions, ecosy
 
 /** {@link isAffected} over an entry compiled once with {@link compileAffected}. */
 export function evaluateAffected(version: string, entry: CompiledAffected): AffectedResult {
+  // Most entries are one range and no list: the range's answer, made once, is the entry's.
+  const only = entry.versions.length === 0 && entry.ranges.length === 1 ? entry.ranges[0] : undefined;
+  if (only !== undefined) {
+    const r = evaluateRange(version, only);
+    return "warning" in r ? { affected: false, fixed: undefined, warnings: [r.warning] } : r;
+  }
   let warnings: VersionError[] | undefined;
   const inList = entry.versions.length > 0 && inVersionsList(version, entry.versions, entry.ecosystem);
   let fixed: string | undefined;
