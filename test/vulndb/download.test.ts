@@ -77,7 +77,7 @@ describe("OSV export download", () => {
     expect(jsonBytes).toBe(JSON.stringify(changed).length + JSON.stringify(added).length);
     const db = VulnDb.open(out);
     expect(db.info.records).toBe(4);
-    expect(db.affected("npm", "a")[0]?.ranges?.[0]).toEqual(["ECOSYSTEM", "introduced", "0", "fixed", "1.0.1"]);
+    expect(db.affected("npm", "a").ranges[0]?.[0]).toEqual(["ECOSYSTEM", "introduced", "0", "fixed", "1.0.1"]);
     expect(db.info.sources.find((s) => s.name === "osv:npm")?.watermark).toBe("2024-03-05T00:00:00.000Z");
     db.close();
   });

@@ -9,14 +9,19 @@ import type { OsvAffected, OsvRecord } from "../osv.js";
 import type { FlatRange } from "../versions/ranges.js";
 import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
 
-/** One `affected[]` entry of a package, as the DB keeps it. */
-export interface AffectedRow {
-  readonly vulnId: string;
-  readonly ranges: readonly FlatRange[] | undefined;
-  readonly versions: readonly string[] | undefined;
-  /** The entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
-  readonly other: OsvAffected;
+/**
+ * A package's `affected[]` entries as the DB keeps them, column by column (entry `i` is the `i`th
+ * of each), in record-id order: what the matcher compiles, without an object per entry.
+ */
+export interface PackageEntries {
+  readonly vulnIds: readonly string[];
+  readonly ranges: readonly (readonly FlatRange[] | undefined)[];
+  readonly versions: readonly (readonly string[] | undefined)[];
+  /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
+  readonly others: readonly OsvAffected[];
 }
+
+const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], ranges: [], versions: [], others: [] });
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
 
@@ -73,16 +78,22 @@ export class VulnDb {
   }
 
   /** The `affected[]` entries for a package; `name` already normalised. Empty when none. */
-  affected(ecosystem: string, name: string): readonly AffectedRow[] {
-    const entries = this.affectedStmt.get(ecosystem, name) as string | undefined;
-    if (entries === undefined) return [];
+  affected(ecosystem: string, name: string): PackageEntries {
+    const text = this.affectedStmt.get(ecosystem, name) as string | undefined;
+    if (text === undefined) return NO_ENTRIES;
     // Written by the build from validated records: trusted.
-    return (JSON.parse(entries) as [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0][]).map(([vulnId, ranges, versions, other]) => ({
-      vulnId,
-      ranges: ranges === 0 ? undefined : ranges,
-      versions: versions === 0 ? undefined : versions,
-      other: other === 0 ? NO_FIELDS : other
-    }));
+    const rows = JSON.parse(text) as [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0][];
+    const vulnIds: string[] = [];
+    const ranges: (FlatRange[] | undefined)[] = [];
+    const versions: (string[] | undefined)[] = [];
+    const others: OsvAffected[] = [];
+    for (const [vulnId, r, v, other] of rows) {
+      vulnIds.push(vulnId);
+      ranges.push(r === 0 ? undefined : r);
+      versions.push(v === 0 ? undefined : v);
+      others.push(other === 0 ? NO_FIELDS : other);
+    }
+    return { vulnIds, ranges, versions, others };
   }
 
   /** A record by id, or undefined. */

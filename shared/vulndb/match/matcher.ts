@@ -15,19 +15,19 @@
 import type { CoverageGap, Finding, Severity } from "../../domain/image-record.js";
 import type { Matcher, MatchOutcome, SbomFacts } from "../../domain/match.js";
 import type { InstalledPackage } from "../../domain/package.js";
-import type { AffectedRow, StoredVuln } from "../db/reader.js";
+import type { PackageEntries, StoredVuln } from "../db/reader.js";
 import { normalizeName } from "../names.js";
 import type { OsvAffected } from "../osv.js";
 import { severityOf } from "../severity.js";
 import { baseEcosystem, compareVersions, comparatorFor, parseVersion } from "../versions/index.js";
-import { compileFlat, evaluateAffected, type CompiledAffected } from "../versions/ranges.js";
+import { CompiledEntries } from "../versions/ranges.js";
 import { familyFor, FAMILY_VERSIONS, type Family, type FamilyContext, type MatchQuery } from "./families/index.js";
 
 /** What the matcher reads from a DB; `VulnDb` implements it. */
 export interface VulnData {
   readonly version: string;
   ecosystemRecords(ecosystem: string): number;
-  affected(ecosystem: string, name: string): readonly AffectedRow[];
+  affected(ecosystem: string, name: string): PackageEntries;
   vuln(id: string): StoredVuln | undefined;
   cpesOfRepository(repository: string): readonly string[];
 }
@@ -70,11 +70,12 @@ interface EcosystemInfo {
   readonly hasData: boolean;
 }
 
-interface CompiledRow {
-  readonly vulnId: string;
-  /** The entry's fields besides its ranges and versions: what severity and `accept` read. */
-  readonly entry: OsvAffected;
-  readonly compiled: CompiledAffected;
+/** A package's entries as the matcher keeps them for the DB's life: a few arrays, not objects per entry. */
+interface CompiledPackage {
+  readonly vulnIds: readonly string[];
+  /** Each entry's fields besides its ranges and versions: what severity and `accept` read. */
+  readonly others: readonly OsvAffected[];
+  readonly entries: CompiledEntries;
 }
 
 type GroupFinding = Omit<DetailedFinding, "packageName" | "packageVersion" | "purl" | "layer" | "analyzer">;
@@ -212,7 +213,7 @@ class Answers {
 
 /** One package of one ecosystem as the DB has it, compiled once, with the answers given so far. */
 interface PackageEntry {
-  readonly rows: readonly CompiledRow[];
+  readonly compiled: CompiledPackage;
   /** Answers to queries by the package's own name and by its source name. */
   readonly byPackage: Answers;
   readonly bySource: Answers;
@@ -229,7 +230,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   // largest single cost of a warm rematch.
   let packages = new Map<string, Map<string, PackageEntry>>();
   // (ecosystem, normalised name) → compiled rows: names spelled differently share one compilation.
-  let compiledRows = new Map<string, readonly CompiledRow[]>();
+  let compiledRows = new Map<string, CompiledPackage>();
   let remembered = 0;
 
   // The ecosystem of the package before, compared rather than hashed (an SBOM has one or two).
@@ -247,12 +248,13 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     if (entry === undefined) {
       const normalized = normalizeName(ecosystem, name);
       const key = `${ecosystem}\0${normalized}`;
-      let rows = compiledRows.get(key);
-      if (rows === undefined) {
-        rows = db.affected(ecosystem, normalized).map((row) => ({ vulnId: row.vulnId, entry: row.other, compiled: compileFlat(row.ranges, row.versions, ecosystem) }));
-        compiledRows.set(key, rows);
+      let compiled = compiledRows.get(key);
+      if (compiled === undefined) {
+        const found = db.affected(ecosystem, normalized);
+        compiled = { vulnIds: found.vulnIds, others: found.others, entries: new CompiledEntries(found.ranges, found.versions, ecosystem) };
+        compiledRows.set(key, compiled);
       }
-      entry = { rows, byPackage: new Answers(), bySource: new Answers(), groups: new Map() };
+      entry = { compiled, byPackage: new Answers(), bySource: new Answers(), groups: new Map() };
       grow();
       byName.set(name, entry);
     }
@@ -291,19 +293,22 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     // every answer is kept for the DB's life.
     let byVuln: Map<string, Hit> | undefined;
     let unreadable: string[] | undefined;
-    for (const row of pkg.rows) {
-      if (q.accept !== undefined && !q.accept(row.entry)) continue;
-      const result = evaluateAffected(q.version, row.compiled);
+    const { vulnIds, others, entries } = pkg.compiled;
+    for (let i = 0; i < entries.length; i++) {
+      const other = others[i] as OsvAffected;
+      if (q.accept !== undefined && !q.accept(other)) continue;
+      const result = entries.evaluate(q.version, i);
+      const vulnId = vulnIds[i] as string;
       // The installed version parsed (checked above), so a warning is about the record's events.
-      if (result.warnings.length > 0 && !result.affected) (unreadable ??= []).push(row.vulnId);
+      if (result.warnings.length > 0 && !result.affected) (unreadable ??= []).push(vulnId);
       if (!result.affected) continue;
       byVuln ??= new Map();
-      let hit = byVuln.get(row.vulnId);
+      let hit = byVuln.get(vulnId);
       if (hit === undefined) {
-        hit = { vulnId: row.vulnId, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [] };
-        byVuln.set(row.vulnId, hit);
+        hit = { vulnId, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [] };
+        byVuln.set(vulnId, hit);
       }
-      hit.entries.push(row.entry);
+      hit.entries.push(other);
       if (result.fixed !== undefined) hit.fixes.push(result.fixed);
     }
     const out: Evaluated =

@@ -202,6 +202,77 @@ const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: und
 
 const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined, warnings: NONE });
 
+/**
+ * A package's `affected[]` entries compiled together, column by column: a one-interval entry (the
+ * shape of nearly all) is a slot in a few arrays rather than objects of its own, any other is
+ * compiled whole. A rematch keeps one of these per package for the DB's life, so what it holds
+ * per entry decides how much the garbage collector copies; answers are made once per entry.
+ */
+export class CompiledEntries {
+  readonly length: number;
+  private readonly cmps: (Comparator | undefined)[] = [];
+  private readonly labels: string[] = [];
+  private readonly from: Bound[] = [];
+  private readonly to: (Bound | undefined)[] = [];
+  private readonly toIsFix: boolean[] = [];
+  private readonly fixes: (string | undefined)[] = [];
+  private readonly whole: (CompiledAffected | undefined)[] = [];
+  private readonly inside: (AffectedResult | undefined)[] = [];
+
+  /** Entry `i` is `ranges[i]` and `versions[i]`. */
+  constructor(ranges: readonly (readonly FlatRange[] | undefined)[], versions: readonly (readonly string[] | undefined)[], ecosystem: string) {
+    this.length = ranges.length;
+    for (let i = 0; i < ranges.length; i++) {
+      const entryRanges = ranges[i];
+      const entryVersions = versions[i];
+      const only = (entryVersions === undefined || entryVersions.length === 0) && entryRanges?.length === 1 ? entryRanges[0] : undefined;
+      const range = only === undefined ? undefined : compileRange(only, ecosystem);
+      if (range !== undefined && range.ok && range.simple) {
+        this.cmps.push(range.cmp);
+        this.labels.push(range.label);
+        this.from.push(range.from);
+        this.to.push(range.to);
+        this.toIsFix.push(range.toIsFix);
+        this.fixes.push(range.inside.fixed);
+        this.whole.push(undefined);
+      } else {
+        this.cmps.push(undefined);
+        this.labels.push("");
+        this.from.push(MIN);
+        this.to.push(undefined);
+        this.toIsFix.push(false);
+        this.fixes.push(undefined);
+        this.whole.push(compileFlat(entryRanges, entryVersions, ecosystem));
+      }
+      this.inside.push(undefined);
+    }
+  }
+
+  /** {@link evaluateAffected} for entry `i`. */
+  evaluate(version: string, i: number): AffectedResult {
+    const cmp = this.cmps[i];
+    if (cmp === undefined) {
+      const whole = this.whole[i];
+      return whole === undefined ? UNAFFECTED : evaluateAffected(version, whole);
+    }
+    const v = parseWith(cmp, version, this.labels[i] as string);
+    if (!v.ok) return { affected: false, fixed: undefined, warnings: [v.error] };
+    // The general walk, for [introduced, (fixed | last_affected)?] in order.
+    if (orderAgainst(cmp, v.value, this.from[i] as Bound) < 0) return NOT_AFFECTED;
+    const to = this.to[i];
+    if (to === undefined) return AFFECTED_NO_FIX;
+    const order = orderAgainst(cmp, v.value, to);
+    if (!this.toIsFix[i]) return order <= 0 ? AFFECTED_NO_FIX : NOT_AFFECTED;
+    if (order >= 0) return NOT_AFFECTED;
+    let answer = this.inside[i];
+    if (answer === undefined) {
+      answer = { affected: true, fixed: this.fixes[i], warnings: NONE };
+      this.inside[i] = answer;
+    }
+    return answer;
+  }
+}
+
 /** Not matched because a version could not be read. */
 interface Unreadable {
   readonly affected: false;
