@@ -247,6 +247,8 @@ function upstreamOf(purl: Purl): { name: string; version?: string } | undefined 
 }
 
 const OS_TYPES = new Set(["deb", "apk", "rpm"]);
+/** Component types that can be installed packages. */
+const PACKAGE_TYPES: ReadonlySet<string> = new Set(["library", "application", "framework", "operating-system", "container", "firmware"]);
 
 export function readSbomFacts(json: unknown): SbomRead {
   const checked = checkBom(json);
@@ -267,7 +269,7 @@ export function readSbomFacts(json: unknown): SbomRead {
       counts.overflow++;
       return;
     }
-    if (c.type === undefined || ["library", "application", "framework", "operating-system", "container", "firmware"].includes(c.type)) read(c);
+    if (c.type === undefined || PACKAGE_TYPES.has(c.type)) read(c);
     if (depth < MAX_DEPTH) for (const child of c.components ?? []) visit(child, depth + 1);
     else if ((c.components ?? []).length > 0) counts.overflow += (c.components ?? []).length;
   };

@@ -98,8 +98,9 @@ interface Evaluated {
  * shared by every installed version it holds for (a rematch keeps these, so they are few and
  * small); the report's extras (summary, references) are read when a detailed report asks.
  */
-interface Group {
-  readonly compact: Omit<Finding, "packageName" | "packageVersion" | "purl" | "layer">;
+type CompactPart = Omit<Finding, "packageName" | "packageVersion" | "purl" | "layer">;
+
+interface Group extends CompactPart {
   readonly rank: number;
   /** The records that matched, the reported one first. */
   readonly recordIds: readonly string[];
@@ -136,8 +137,8 @@ function byRankIdName(x: readonly [InstalledPackage, Group], y: readonly [Instal
   const a = x[1];
   const b = y[1];
   if (a.rank !== b.rank) return a.rank - b.rank;
-  const ia = a.compact.id;
-  const ib = b.compact.id;
+  const ia = a.id;
+  const ib = b.id;
   if (ia !== ib) return ia < ib ? -1 : 1;
   const na = x[0].name;
   const nb = y[0].name;
@@ -390,19 +391,22 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       lookup: (x) => db.vuln(x)
     });
     const fixed = lowestFix(group.flatMap((h) => h.fixes), primary.ecosystem);
-    const compact: Group["compact"] = {
+    const made: Group = {
       id,
       aliases: [...ids].filter((x) => x !== id).sort(),
       upstreamIds: [...new Set(records.flatMap((r) => r.upstream ?? []))].sort(),
       severity: sev.severity,
       fixable: fixed !== undefined,
       ecosystem: primary.ecosystem,
-      severitySource: sev.source
+      severitySource: sev.source,
+      rank: SEVERITY_ORDER.indexOf(sev.severity),
+      recordIds: ordered.map((r) => r.id),
+      detail: undefined
     };
-    if (sev.score !== undefined) compact.score = sev.score;
-    if (primary.via === "source") compact.sourcePackage = primary.queryName;
-    if (fixed !== undefined) compact.fixedVersion = fixed;
-    return { compact, rank: SEVERITY_ORDER.indexOf(sev.severity), recordIds: ordered.map((r) => r.id), detail: undefined };
+    if (sev.score !== undefined) made.score = sev.score;
+    if (primary.via === "source") made.sourcePackage = primary.queryName;
+    if (fixed !== undefined) made.fixedVersion = fixed;
+    return made;
   };
 
   /** The report's view of a group, made when first asked for. */
@@ -411,12 +415,13 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     if (detail === undefined) {
       const ordered = g.recordIds.map((id) => db.vuln(id)).filter((r): r is StoredVuln => r !== undefined);
       const summary = ordered.find((r) => r.summary !== undefined && r.summary !== "")?.summary;
+      const { rank: _rank, recordIds, detail: _none, ...compact } = g;
       detail = {
-        ...g.compact,
-        severitySource: g.compact.severitySource ?? "unknown",
+        ...compact,
+        severitySource: compact.severitySource ?? "unknown",
         ...(summary === undefined ? {} : { summary }),
         references: [...new Set(ordered.flatMap((r) => (r.references ?? []).map((ref) => ref.url)))],
-        records: [...g.recordIds].sort()
+        records: [...recordIds].sort()
       };
       g.detail = detail;
     }
@@ -433,8 +438,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   });
   // The hot allocation of a rematch (one object per finding): a literal of fixed shape, never a
   // spread, which V8 makes slow for objects built by rest destructuring.
-  const stampCompact = (pkg: InstalledPackage, g: Group): Finding => {
-    const c = g.compact;
+  const stampCompact = (pkg: InstalledPackage, c: Group): Finding => {
     const f: Finding = { id: c.id, aliases: c.aliases, upstreamIds: c.upstreamIds, severity: c.severity, fixable: c.fixable, packageName: pkg.name, packageVersion: pkg.version, ecosystem: c.ecosystem };
     if (c.score !== undefined) f.score = c.score;
     if (pkg.purl !== "") f.purl = pkg.purl;

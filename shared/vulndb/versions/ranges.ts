@@ -1,4 +1,4 @@
-import { comparatorFor, parseWith, VersionError } from "./index.js";
+import { comparatorFor, parseWith, VersionError, type VersionResult } from "./index.js";
 import { go } from "./go.js";
 import { strictSemver } from "./semver.js";
 import type { Comparator, Ordering, Version } from "./types.js";
@@ -218,6 +218,10 @@ export class CompiledEntries {
   private readonly fixes: (string | undefined)[] = [];
   private readonly whole: (CompiledAffected | undefined)[] = [];
   private readonly inside: (AffectedResult | undefined)[] = [];
+  private lastVersion: string | undefined;
+  private lastCmp: Comparator | undefined;
+  private lastLabel: string | undefined;
+  private lastParsed: VersionResult<Version> | undefined;
 
   /** Entry `i` is `ranges[i]` and `versions[i]`. */
   constructor(ranges: readonly (readonly FlatRange[] | undefined)[], versions: readonly (readonly string[] | undefined)[], ecosystem: string) {
@@ -233,7 +237,8 @@ export class CompiledEntries {
         this.from.push(range.from);
         this.to.push(range.to);
         this.toIsFix.push(range.toIsFix);
-        this.fixes.push(range.inside.fixed);
+        // The comparator's own copy of the string, kept anyway: not a second string per entry.
+        this.fixes.push(range.to !== undefined && typeof range.to !== "symbol" && range.toIsFix ? range.to.input : range.inside.fixed);
         this.whole.push(undefined);
       } else {
         this.cmps.push(undefined);
@@ -255,7 +260,16 @@ export class CompiledEntries {
       const whole = this.whole[i];
       return whole === undefined ? UNAFFECTED : evaluateAffected(version, whole);
     }
-    const v = parseWith(cmp, version, this.labels[i] as string);
+    // An answer asks every entry about one version: parsed once (the same string object).
+    const label = this.labels[i] as string;
+    let v = this.lastParsed;
+    if (version !== this.lastVersion || cmp !== this.lastCmp || label !== this.lastLabel || v === undefined) {
+      v = parseWith(cmp, version, label);
+      this.lastVersion = version;
+      this.lastCmp = cmp;
+      this.lastLabel = label;
+      this.lastParsed = v;
+    }
     if (!v.ok) return { affected: false, fixed: undefined, warnings: [v.error] };
     // The general walk, for [introduced, (fixed | last_affected)?] in order.
     if (orderAgainst(cmp, v.value, this.from[i] as Bound) < 0) return NOT_AFFECTED;
