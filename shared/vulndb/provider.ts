@@ -71,7 +71,7 @@ export function fileDbProvider(path: string, now: () => number = Date.now): Vuln
         return current.matcher;
       }
       current?.db.close();
-      current = { db, matcher: createMatcher(db), checkedAt: now() };
+      current = { db, matcher: createMatcher(db, { previous: current?.matcher }), checkedAt: now() };
       return current.matcher;
     }
   };
@@ -94,7 +94,7 @@ export function blobDbProvider(blobs: BlobStore, cacheDir: string, now: () => nu
       if (!existsSync(file) && !(await downloadBlob(blobs, manifest.blob, file))) return current?.matcher;
       const db = VulnDb.open(file);
       current?.db.close();
-      current = { version: manifest.version, db, matcher: createMatcher(db), checkedAt: now() };
+      current = { version: manifest.version, db, matcher: createMatcher(db, { previous: current?.matcher }), checkedAt: now() };
       return current.matcher;
     }
   };

@@ -5,7 +5,7 @@
  * newest `modified`. The file is written under a temporary name and renamed into place, so a
  * reader never sees half a DB.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, hash as oneShotHash, randomBytes } from "node:crypto";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -193,7 +193,12 @@ function derive(db: Database.Database): string {
   db.exec("DROP INDEX IF EXISTS packages_key; DROP INDEX IF EXISTS aliases_alias; DELETE FROM packages; DELETE FROM aliases; DELETE FROM ecosystems;");
   // Entries are staged a row each in a temporary table (its own file, gone at close), then grouped
   // into one `packages` row per package by SQLite's sort rather than in this process's memory.
-  db.exec("CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL)");
+  db.function("content_hash", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex").slice(0, 16));
+  db.exec(`CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL);
+    CREATE TEMP TABLE record_hashes (id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE alias_pairs (vuln TEXT NOT NULL, alias TEXT NOT NULL);`);
+  const insertRecordHash = db.prepare("INSERT INTO record_hashes (id, hash) VALUES (?, ?)");
+  const insertAliasPair = db.prepare("INSERT INTO alias_pairs (vuln, alias) VALUES (?, ?)");
   const page = db.prepare("SELECT id, modified, json, affected FROM vulns WHERE id > ? ORDER BY id LIMIT ?");
   const insertAffected = db.prepare("INSERT INTO staged (ecosystem, name, vuln, entry) VALUES (?, ?, ?, ?)");
   const insertAlias = db.prepare("INSERT INTO aliases (alias, vuln) VALUES (?, ?)");
@@ -206,6 +211,7 @@ function derive(db: Database.Database): string {
     db.transaction(() => {
       for (const row of rows) {
         hash.update(`${row.id}\0${row.modified}\0${row.json}\0${row.affected}\n`);
+        insertRecordHash.run(row.id, oneShotHash("sha256", row.json, "hex").slice(0, 16));
         // Written by this module from a validated record: trusted.
         const record = JSON.parse(row.json) as OsvRecord;
         const affected = JSON.parse(row.affected) as NonNullable<OsvRecord["affected"]>;
@@ -219,16 +225,29 @@ function derive(db: Database.Database): string {
           seen.add(pkg.ecosystem);
         }
         for (const e of seen) ecosystems.set(e, (ecosystems.get(e) ?? 0) + 1);
-        for (const alias of new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])) insertAlias.run(alias, record.id);
+        for (const alias of new Set([...(record.aliases ?? []), ...(record.upstream ?? [])])) {
+          insertAlias.run(alias, record.id);
+          insertAliasPair.run(record.id, alias);
+        }
       }
     })();
     after = rows[rows.length - 1]?.id ?? after;
   }
   db.exec(
-    `INSERT INTO packages (ecosystem, name, entries)
-     SELECT ecosystem, name, '[' || group_concat('[' || json_quote(vuln) || ',' || entry || ']', ',' ORDER BY vuln, entry) || ']'
-     FROM staged GROUP BY ecosystem, name ORDER BY ecosystem, name;
-     DROP TABLE temp.staged;`
+    // Each entry carries the hash of what a finding from it reads: its record and the records that
+    // record names (a finding takes an alias's severity when it has none). A package's hash is
+    // then that of its entries: equal hashes, equal findings.
+    `CREATE INDEX temp.alias_pairs_vuln ON alias_pairs (vuln);
+     CREATE TEMP TABLE record_deps AS
+       SELECT r.id AS id, content_hash(r.hash || coalesce((SELECT group_concat(p.alias || ':' || h.hash, ',' ORDER BY p.alias) FROM alias_pairs p JOIN record_hashes h ON h.id = p.alias WHERE p.vuln = r.id), '')) AS hash
+       FROM record_hashes r;
+     CREATE UNIQUE INDEX temp.record_deps_id ON record_deps (id);
+     INSERT INTO packages (ecosystem, name, hash, entries)
+     SELECT ecosystem, name, content_hash(entries), entries FROM (
+       SELECT s.ecosystem, s.name, '[' || group_concat('[' || json_quote(s.vuln) || ',' || json_quote(d.hash) || ',' || s.entry || ']', ',' ORDER BY s.vuln, s.entry) || ']' AS entries
+       FROM staged s JOIN record_deps d ON d.id = s.vuln GROUP BY s.ecosystem, s.name ORDER BY s.ecosystem, s.name
+     );
+     DROP TABLE temp.record_deps; DROP TABLE temp.alias_pairs; DROP TABLE temp.record_hashes; DROP TABLE temp.staged;`
   );
   const insertEco = db.prepare("INSERT INTO ecosystems (ecosystem, records) VALUES (?, ?)");
   db.transaction(() => {

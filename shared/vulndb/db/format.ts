@@ -12,23 +12,27 @@
  * - `vulns` (id, modified, source, json, affected): each record without `details` and `credits`,
  *   its `affected` array apart (the build reads it; a match reads only the rest, and only for
  *   records that matched); a rowid table for the reason `INDEX_SQL` gives;
- * - `packages` (ecosystem, name, entries): one row per package a record names, `name` normalised
- *   (`names.ts`), `entries` a JSON array with one `[record id, flat ranges, versions, other fields]`
- *   per `affected[]` entry, in record-id order: ranges as `versions/ranges.ts` flattens them,
- *   `versions` and the entry's other fields (`ecosystem_specific`, …) `0` when absent. One point
- *   read and one `JSON.parse` of arrays of strings per package a match asks about (format 1 kept a
- *   row per entry, and a rematch spent most of its time stepping through them and parsing objects);
+ * - `packages` (ecosystem, name, hash, entries): one row per package a record names, `name` normalised
+ *   (`names.ts`), `entries` a JSON array with one `[record id, record hash, flat ranges, versions,
+ *   other fields]` per `affected[]` entry, in record-id order: ranges as `versions/ranges.ts`
+ *   flattens them, `versions` and the entry's other fields (`ecosystem_specific`, …) `0` when
+ *   absent, the record hash (16 hex digits of sha256) covering the record and the records it names
+ *   in `aliases`/`upstream` — all a finding from the entry reads. `hash` is that of `entries`. One
+ *   point read and one `JSON.parse` of arrays of strings per package a match asks about (format 1
+ *   kept a row per entry, and a rematch spent most of its time stepping through them and parsing
+ *   objects); the hashes let the matcher for the next DB version keep what it worked out for every
+ *   package, and every record, an update did not touch;
  * - `aliases` (alias, vuln): every id a record names in `aliases` or `upstream`;
  * - `ecosystems` (ecosystem, records): how many records name each ecosystem string;
  * - `repository_cpes` (repository, cpe): Red Hat's repository-to-cpe.json, content set → CPE.
  */
-export const DB_FORMAT = "scanhook-vulndb/3";
+export const DB_FORMAT = "scanhook-vulndb/5";
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, watermark TEXT, records INTEGER NOT NULL DEFAULT 0, warnings INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE vulns (id TEXT PRIMARY KEY, modified TEXT NOT NULL, source TEXT NOT NULL, json TEXT NOT NULL, affected TEXT NOT NULL);
-CREATE TABLE packages (ecosystem TEXT NOT NULL, name TEXT NOT NULL, entries TEXT NOT NULL);
+CREATE TABLE packages (ecosystem TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, entries TEXT NOT NULL);
 CREATE TABLE aliases (alias TEXT NOT NULL, vuln TEXT NOT NULL);
 CREATE TABLE ecosystems (ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE repository_cpes (repository TEXT NOT NULL, cpe TEXT NOT NULL, PRIMARY KEY (repository, cpe)) WITHOUT ROWID;

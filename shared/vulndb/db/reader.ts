@@ -15,13 +15,15 @@ import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
  */
 export interface PackageEntries {
   readonly vulnIds: readonly string[];
+  /** Of what a finding from the entry reads: its record and the records that one names. */
+  readonly recordHashes: readonly string[];
   readonly ranges: readonly (readonly FlatRange[] | undefined)[];
   readonly versions: readonly (readonly string[] | undefined)[];
   /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
   readonly others: readonly OsvAffected[];
 }
 
-const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], ranges: [], versions: [], others: [] });
+const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: [], ranges: [], versions: [], others: [] });
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
 
@@ -36,6 +38,8 @@ export class VulnDb {
   private readonly aliasMap = new Map<string, readonly string[]>();
   private readonly cpeMap = new Map<string, readonly string[]>();
   private readonly affectedStmt: Database.Statement;
+  private readonly hashesStmt: Database.Statement;
+  private readonly hashes = new Map<string, Map<string, string>>();
   private readonly vulnStmt: Database.Statement;
   private readonly aliasStmt: Database.Statement;
   private readonly cpeStmt: Database.Statement;
@@ -47,6 +51,7 @@ export class VulnDb {
     db.pragma("mmap_size = 1073741824");
     this.info = infoOf(db, path);
     this.affectedStmt = db.prepare("SELECT entries FROM packages WHERE ecosystem = ? AND name = ?").pluck();
+    this.hashesStmt = db.prepare("SELECT name, hash FROM packages WHERE ecosystem = ?");
     this.vulnStmt = db.prepare("SELECT json FROM vulns WHERE id = ?");
     this.aliasStmt = db.prepare("SELECT vuln FROM aliases WHERE alias = ?");
     this.cpeStmt = db.prepare("SELECT cpe FROM repository_cpes WHERE repository = ?");
@@ -82,18 +87,34 @@ export class VulnDb {
     const text = this.affectedStmt.get(ecosystem, name) as string | undefined;
     if (text === undefined) return NO_ENTRIES;
     // Written by the build from validated records: trusted.
-    const rows = JSON.parse(text) as [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0][];
+    const rows = JSON.parse(text) as [string, string, FlatRange[] | 0, string[] | 0, OsvAffected | 0][];
     const vulnIds: string[] = [];
+    const recordHashes: string[] = [];
     const ranges: (FlatRange[] | undefined)[] = [];
     const versions: (string[] | undefined)[] = [];
     const others: OsvAffected[] = [];
-    for (const [vulnId, r, v, other] of rows) {
+    for (const [vulnId, recordHash, r, v, other] of rows) {
       vulnIds.push(vulnId);
+      recordHashes.push(recordHash);
       ranges.push(r === 0 ? undefined : r);
       versions.push(v === 0 ? undefined : v);
       others.push(other === 0 ? NO_FIELDS : other);
     }
-    return { vulnIds, ranges, versions, others };
+    return { vulnIds, recordHashes, ranges, versions, others };
+  }
+
+  /**
+   * The content hash of a package's entries and the records they read (`format.ts`), or undefined
+   * when it has none. An ecosystem's hashes are read in one pass the first time one is asked for:
+   * a rematch asks for most of them.
+   */
+  packageHash(ecosystem: string, name: string): string | undefined {
+    let hashes = this.hashes.get(ecosystem);
+    if (hashes === undefined) {
+      hashes = new Map((this.hashesStmt.all(ecosystem) as { name: string; hash: string }[]).map((r) => [r.name, r.hash]));
+      this.hashes.set(ecosystem, hashes);
+    }
+    return hashes.get(name);
   }
 
   /** A record by id, or undefined. */

@@ -28,6 +28,8 @@ export interface VulnData {
   readonly version: string;
   ecosystemRecords(ecosystem: string): number;
   affected(ecosystem: string, name: string): PackageEntries;
+  /** Names a package's entries by content (equal hashes, equal entries); undefined when it has none. */
+  packageHash(ecosystem: string, name: string): string | undefined;
   vuln(id: string): StoredVuln | undefined;
   cpesOfRepository(repository: string): readonly string[];
 }
@@ -55,6 +57,8 @@ export const MATCHER_VERSION = `matcher@1 ${FAMILY_VERSIONS.join(" ")}`;
 
 interface Hit {
   readonly vulnId: string;
+  /** Of the record and the records it names (the DB's): equal hashes, equal groups. */
+  readonly recordHash: string;
   readonly ecosystem: string;
   readonly via: MatchQuery["via"];
   readonly queryName: string;
@@ -72,7 +76,10 @@ interface EcosystemInfo {
 
 /** A package's entries as the matcher keeps them for the DB's life: a few arrays, not objects per entry. */
 interface CompiledPackage {
+  /** The DB's content hash of the entries this was compiled from. */
+  readonly hash: string;
   readonly vulnIds: readonly string[];
+  readonly recordHashes: readonly string[];
   /** Each entry's fields besides its ranges and versions: what severity and `accept` read. */
   readonly others: readonly OsvAffected[];
   readonly entries: CompiledEntries;
@@ -132,17 +139,18 @@ class GapCounter {
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const unreadableText = (n: number, ex: string[]): string => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`;
 
-/** Findings' order: severity, then vulnerability id, then package name. */
-function byRankIdName(x: readonly [InstalledPackage, Group], y: readonly [InstalledPackage, Group]): number {
-  const a = x[1];
-  const b = y[1];
+function byRankId(a: Group, b: Group): number {
   if (a.rank !== b.rank) return a.rank - b.rank;
-  const ia = a.id;
-  const ib = b.id;
-  if (ia !== ib) return ia < ib ? -1 : 1;
-  const na = x[0].name;
-  const nb = y[0].name;
-  return na < nb ? -1 : na > nb ? 1 : 0;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, high: 1, medium: 2, low: 3, negligible: 4, unknown: 5 };
+
+/** Findings' order: severity, then vulnerability id, then package name. */
+function byFindingOrder(a: Finding, b: Finding): number {
+  if (a.severity !== b.severity) return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return a.packageName < b.packageName ? -1 : a.packageName > b.packageName ? 1 : 0;
 }
 
 /** Lowest of the fixes by the ecosystem's ordering; ties and unorderable ones keep the first seen. */
@@ -220,12 +228,28 @@ interface PackageEntry {
   readonly bySource: Answers;
   /** Groups by the records and fixes they were made of: the same for many installed versions. */
   readonly groups: Map<string, Group>;
+  /** The groups the matcher of the DB version before made for this package, still good for every record it did not change. */
+  readonly earlier: ReadonlyMap<string, Group> | undefined;
 }
 
 /** Packages and answers remembered in all (memory stays bounded: past this, the matcher starts over). */
 const REMEMBER_LIMIT = 500_000;
 
-export function createMatcher(db: VulnData): DetailedMatcher {
+/** Each matcher's compiled packages, for the matcher of the next DB version to take over. */
+const packagesByMatcher = new WeakMap<DetailedMatcher, (ecosystem: string, name: string) => PackageEntry | undefined>();
+
+export interface MatcherOptions {
+  /**
+   * The matcher of the DB version before. Every package the update left alone (the DB's content
+   * hash covers its entries and every record its findings read) keeps what that matcher worked
+   * out: compiled entries, answers, finding groups. An hourly update changes a few hundred
+   * records, and a rematch of every stored image follows it.
+   */
+  readonly previous?: DetailedMatcher;
+}
+
+export function createMatcher(db: VulnData, options: MatcherOptions = {}): DetailedMatcher {
+  const previous = options.previous === undefined ? undefined : packagesByMatcher.get(options.previous);
   // ecosystem → query name → the package's compiled entries and answers. Nested maps, not one map
   // keyed by a joined string: building and hashing that key for every installed package was the
   // largest single cost of a warm rematch.
@@ -250,12 +274,22 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       const normalized = normalizeName(ecosystem, name);
       const key = `${ecosystem}\0${normalized}`;
       let compiled = compiledRows.get(key);
+      let before: PackageEntry | undefined;
       if (compiled === undefined) {
+        const hash = db.packageHash(ecosystem, normalized) ?? "";
+        before = previous?.(ecosystem, name);
+        if (before !== undefined && before.compiled.hash === hash) {
+          // Nothing a finding on this package reads has changed: its answers and groups hold.
+          compiledRows.set(key, before.compiled);
+          grow();
+          byName.set(name, before);
+          return before;
+        }
         const found = db.affected(ecosystem, normalized);
-        compiled = { vulnIds: found.vulnIds, others: found.others, entries: new CompiledEntries(found.ranges, found.versions, ecosystem) };
+        compiled = { hash, vulnIds: found.vulnIds, recordHashes: found.recordHashes, others: found.others, entries: new CompiledEntries(found.ranges, found.versions, ecosystem) };
         compiledRows.set(key, compiled);
       }
-      entry = { compiled, byPackage: new Answers(), bySource: new Answers(), groups: new Map() };
+      entry = { compiled, byPackage: new Answers(), bySource: new Answers(), groups: new Map(), earlier: before?.groups };
       grow();
       byName.set(name, entry);
     }
@@ -294,7 +328,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
     // every answer is kept for the DB's life.
     let byVuln: Map<string, Hit> | undefined;
     let unreadable: string[] | undefined;
-    const { vulnIds, others, entries } = pkg.compiled;
+    const { vulnIds, recordHashes, others, entries } = pkg.compiled;
     for (let i = 0; i < entries.length; i++) {
       const other = others[i] as OsvAffected;
       if (q.accept !== undefined && !q.accept(other)) continue;
@@ -306,7 +340,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       byVuln ??= new Map();
       let hit = byVuln.get(vulnId);
       if (hit === undefined) {
-        hit = { vulnId, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [] };
+        hit = { vulnId, recordHash: recordHashes[i] as string, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [] };
         byVuln.set(vulnId, hit);
       }
       hit.entries.push(other);
@@ -336,7 +370,37 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   const hasData = (ecosystem: string): boolean => ecosystemInfo(ecosystem).hasData;
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
-  const groupsFor = (hits: readonly Hit[], cache: Map<string, Group> | undefined): Group[] => {
+  const groupsFor = (hits: readonly Hit[], cache: Map<string, Group> | undefined, earlier?: ReadonlyMap<string, Group>): Group[] => {
+    // Hits already grouped alone (here, or by the matcher before for a record that has not
+    // changed) keep their groups without reading their records, as long as no other group shares
+    // an id with them (the union would then have merged them); the rest are grouped from records.
+    if (cache !== undefined) {
+      const known: [string, Group][] = [];
+      const unknown: Hit[] = [];
+      const ids = new Set<string>();
+      const overlaps = (g: Group): boolean => ids.has(g.id) || g.aliases.some((a) => ids.has(a));
+      for (const h of hits) {
+        const key = hitKey(h);
+        const g = cache.get(key) ?? earlier?.get(key);
+        if (g === undefined || overlaps(g)) unknown.push(h);
+        else {
+          known.push([key, g]);
+          ids.add(g.id);
+          for (const a of g.aliases) ids.add(a);
+        }
+      }
+      if (known.length > 0) {
+        const rest = unknown.length === 0 ? [] : groupsFromRecords(unknown, cache);
+        if (!rest.some(overlaps)) {
+          for (const [key, g] of known) cache.set(key, g);
+          return [...known.map(([, g]) => g), ...rest].sort(byRankId);
+        }
+      }
+    }
+    return groupsFromRecords(hits, cache);
+  };
+
+  const groupsFromRecords = (hits: readonly Hit[], cache: Map<string, Group> | undefined): Group[] => {
     // Union the hits whose records name each other (either way) in `aliases`.
     const parent = new Map<string, string>();
     const find = (x: string): string => {
@@ -373,10 +437,11 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       }
       out.push(g);
     }
-    return out;
+    // In findings' order already: an SBOM's findings are then runs that the final sort merges.
+    return out.sort(byRankId);
   };
 
-  const hitKey = (h: Hit): string => `${h.via}\0${h.queryName}\0${h.vulnId}\0${h.fixes.join("\0")}`;
+  const hitKey = (h: Hit): string => `${h.via}\0${h.queryName}\0${h.vulnId}\0${h.recordHash}\0${h.fixes.join("\0")}`;
 
   const makeGroup = (group: readonly Hit[]): Group | undefined => {
     const records = group.map((h) => db.vuln(h.vulnId)).filter((r): r is StoredVuln => r !== undefined);
@@ -450,7 +515,7 @@ export function createMatcher(db: VulnData): DetailedMatcher {
   };
 
   /** Every (package, finding group) of an SBOM, sorted as findings are listed, and its coverage. */
-  const run = (facts: SbomFacts): { matched: [InstalledPackage, Group][]; coverageGaps: CoverageGap[] } => {
+  const run = <T extends Finding>(facts: SbomFacts, stamp: (pkg: InstalledPackage, g: Group) => T): { findings: T[]; coverageGaps: CoverageGap[] } => {
     const gaps = new GapCounter();
     const redHatCpes: string[] = [];
     const unmapped: string[] = [];
@@ -463,7 +528,8 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       }
     }
     const context: FamilyContext = { distribution: facts.distribution, redHatCpes, unmappedContentSets: unmapped };
-    const matched: [InstalledPackage, Group][] = [];
+    // Stamped as found, then sorted: no (package, group) pair per finding on the way.
+    const matched: T[] = [];
     for (const pkg of facts.packages) {
       const ecosystem = pkg.ecosystem;
       if (ecosystem === undefined) {
@@ -498,10 +564,11 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         }
         for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
         if (r.groups === undefined && r.hits !== undefined && r.hits.length > 0) {
-          r.groups = groupsFor(r.hits, packageFor(only.ecosystem, only.name).groups);
+          const entry = packageFor(only.ecosystem, only.name);
+          r.groups = groupsFor(r.hits, entry.groups, entry.earlier);
           r.hits = undefined;
         }
-        if (r.groups !== undefined) for (const g of r.groups) matched.push([pkg, g]);
+        if (r.groups !== undefined) for (const g of r.groups) matched.push(stamp(pkg, g));
         continue;
       }
       // Answers whose hits were let go (grouped for a one-query plan) are worked out again here.
@@ -517,9 +584,9 @@ export function createMatcher(db: VulnData): DetailedMatcher {
       }
       for (const r of results) for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
       const hits = results.flatMap((r) => r.hits ?? []);
-      if (hits.length > 0) for (const g of groupsFor(hits, undefined)) matched.push([pkg, g]);
+      if (hits.length > 0) for (const g of groupsFor(hits, undefined)) matched.push(stamp(pkg, g));
     }
-    matched.sort(byRankIdName);
+    matched.sort(byFindingOrder);
     const seen = new Set<string>();
     const coverageGaps: CoverageGap[] = [];
     for (const g of [...facts.coverageGaps, ...gaps.list()]) {
@@ -529,22 +596,23 @@ export function createMatcher(db: VulnData): DetailedMatcher {
         coverageGaps.push(g);
       }
     }
-    return { matched, coverageGaps };
+    return { findings: matched, coverageGaps };
   };
 
-  return {
+  const matcher: DetailedMatcher = {
     dbVersion: db.version,
     // The compact index only (what a stored record holds): no report-sized objects are built.
     match: (facts, now) => {
-      const { matched, coverageGaps } = run(facts);
-      return { findings: matched.map(([pkg, g]) => stampCompact(pkg, g)), coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
+      const { findings, coverageGaps } = run(facts, stampCompact);
+      return { findings, coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
     },
     matchDetailed: (facts, now) => {
-      const { matched, coverageGaps } = run(facts);
-      const detailed = matched.map(([pkg, g]) => stampDetail(pkg, g));
+      const { findings: detailed, coverageGaps } = run(facts, stampDetail);
       return { findings: detailed.map(compact), detailed, coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
     }
   };
+  packagesByMatcher.set(matcher, (ecosystem, name) => packages.get(ecosystem)?.get(name));
+  return matcher;
 }
 
 /** The compact index row (image-record.ts `FindingSchema`) of a detailed finding. */
