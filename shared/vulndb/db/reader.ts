@@ -27,6 +27,9 @@ const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: []
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
 
+/** Most records a reader keeps parsed. */
+const VULN_CACHE_LIMIT = 200_000;
+
 /** A record as a match reads it: everything but `affected` (see `affected()`) and prose (`details`, `credits`). */
 export type StoredVuln = Omit<OsvRecord, "details" | "credits" | "affected">;
 
@@ -41,6 +44,7 @@ export class VulnDb {
   private readonly hashesStmt: Database.Statement;
   private readonly hashes = new Map<string, Map<string, string>>();
   private readonly vulnStmt: Database.Statement;
+  private readonly vulnsStmt: Database.Statement;
   private readonly aliasStmt: Database.Statement;
   private readonly cpeStmt: Database.Statement;
 
@@ -53,6 +57,7 @@ export class VulnDb {
     this.affectedStmt = db.prepare("SELECT entries FROM packages WHERE ecosystem = ? AND name = ?").pluck();
     this.hashesStmt = db.prepare("SELECT name, hash FROM packages WHERE ecosystem = ?");
     this.vulnStmt = db.prepare("SELECT json FROM vulns WHERE id = ?");
+    this.vulnsStmt = db.prepare("SELECT id, json FROM vulns WHERE id IN (SELECT value FROM json_each(?))");
     this.aliasStmt = db.prepare("SELECT vuln FROM aliases WHERE alias = ?");
     this.cpeStmt = db.prepare("SELECT cpe FROM repository_cpes WHERE repository = ?");
   }
@@ -123,9 +128,29 @@ export class VulnDb {
     if (v === undefined) {
       const row = this.vulnStmt.get(id) as { json: string } | undefined;
       v = row === undefined ? null : (JSON.parse(row.json) as StoredVuln);
-      this.vulns.set(id, v);
+      this.remember(id, v);
     }
     return v ?? undefined;
+  }
+
+  /**
+   * Reads the records among `ids` not yet remembered, in one statement: a finding group reads a
+   * dozen records, and a statement costs more than the reading.
+   */
+  prefetch(ids: readonly string[]): void {
+    const missing = ids.filter((id) => !this.vulns.has(id));
+    if (missing.length < 2) return;
+    const found = new Map((this.vulnsStmt.all(JSON.stringify(missing)) as { id: string; json: string }[]).map((r) => [r.id, r.json]));
+    for (const id of missing) {
+      const json = found.get(id);
+      this.remember(id, json === undefined ? null : (JSON.parse(json) as StoredVuln));
+    }
+  }
+
+  /** Records are remembered up to a bound (a full OSV DB holds far more than a rematch needs at once). */
+  private remember(id: string, v: StoredVuln | null): void {
+    if (this.vulns.size >= VULN_CACHE_LIMIT) this.vulns.clear();
+    this.vulns.set(id, v);
   }
 
   /** Ids of records that name `alias` in their `aliases` or `upstream`. */

@@ -31,6 +31,8 @@ export interface VulnData {
   /** Names a package's entries by content (equal hashes, equal entries); undefined when it has none. */
   packageHash(ecosystem: string, name: string): string | undefined;
   vuln(id: string): StoredVuln | undefined;
+  /** Reads these records ahead, together (`vuln` then answers from memory); optional. */
+  prefetch?(ids: readonly string[]): void;
   cpesOfRepository(repository: string): readonly string[];
 }
 
@@ -401,6 +403,14 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
   };
 
   const groupsFromRecords = (hits: readonly Hit[], cache: Map<string, Group> | undefined): Group[] => {
+    if (db.prefetch !== undefined) {
+      // The hits' records, then the records they name (severity falls back on those), two reads in all.
+      db.prefetch(hits.map((h) => h.vulnId));
+      db.prefetch(hits.flatMap((h) => {
+        const r = db.vuln(h.vulnId);
+        return r === undefined ? [] : [...(r.aliases ?? []), ...(r.upstream ?? [])];
+      }));
+    }
     // Union the hits whose records name each other (either way) in `aliases`.
     const parent = new Map<string, string>();
     const find = (x: string): string => {
