@@ -3,7 +3,7 @@
 // floor: reading a stored SBOM at all): with a cold matcher, and after an update of the DB (the
 // matcher for the new version made from the one before). Also the time and peak RSS of building
 // a DB from 300,000 records. A benchmark, not a test: it prints figures and asserts nothing.
-/* global console, process, setInterval, clearInterval, globalThis */
+/* global console, process, setInterval, clearInterval */
 import { performance } from "node:perf_hooks";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
