@@ -112,7 +112,7 @@ export const FindingSchema = z.object({
   /** Source package for distribution packages (Debian `Source:`, RPM source RPM): Grype-style indirect matches. */
   sourcePackage: nonEmpty.optional(),
   fixedVersion: nonEmpty.optional(),
-  /** Where `severity` came from: `cvss_v3:<id>`, `rating:<id>`, `alias:<method>:<id>` or `none`. */
+  /** Where `severity` came from: `cvss_v3:<id>`, `cvss_v4:<id>`, `rating:<id>`, `alias:<method>:<id>` or `none`. */
   severitySource: nonEmpty.optional(),
   /** Diff id of the layer that introduced the package, when the SBOM says. */
   layer: digest.optional()

@@ -140,7 +140,7 @@ export function renderCycloneDx(report: ScanReport): object {
         {
           ...(f.score === undefined ? {} : { score: f.score }),
           severity: CDX_SEVERITY[f.severity],
-          method: f.severitySource.includes("cvss_v3") ? "CVSSv31" : "other",
+          method: f.severitySource.includes("cvss_v4") ? "CVSSv4" : f.severitySource.includes("cvss_v3") ? "CVSSv31" : "other",
           justification: `severity source: ${f.severitySource}`
         }
       ],
