@@ -97,6 +97,18 @@ describe("runPagedPass", () => {
     expect(lines).toEqual(["test pass: cursor not honoured (STORE.INVALID_CONTINUATION: continuation token is invalid or belongs to another query); starting the pass again"]);
   });
 
+  it("a listing that fails for another reason with a continuation fails the run and keeps the cursor for the next", async () => {
+    const { list } = listing(ITEMS, {});
+    const first = await run(list)();
+    const down = async (): Promise<Page<string>> => {
+      throw new ScanhookError("STORE.UNAVAILABLE", "down");
+    };
+    await expect(run(down)()).rejects.toThrow("down");
+    expect(await saved()).toEqual(first.cursor);
+    // Resumed where the first run stopped: the last 200 items, and the pass is done.
+    expect(await run(list)()).toMatchObject({ examined: 200, finished: true });
+  });
+
   it("a listing that fails without a continuation fails the run, saving nothing", async () => {
     const failing = async (): Promise<Page<string>> => {
       throw new ScanhookError("STORE.UNAVAILABLE", "down");

@@ -7,7 +7,7 @@
  * A continuation the store no longer honours starts the pass again rather than stalling it.
  */
 import type { z } from "zod";
-import { describeError } from "../domain/errors.js";
+import { describeError, isScanhookError } from "../domain/errors.js";
 import type { Container, JsonDocument, Page, QueryOptions } from "../store/port.js";
 
 /** Items asked for per page; fewer when the run's budget is nearly spent. */
@@ -64,8 +64,9 @@ export async function runPagedPass<T, C extends PassCursor>(pass: PagedPass<T, C
     try {
       page = await pass.list({ limit: Math.min(PASS_PAGE_SIZE, pass.maxRecords - examined), ...(cursor.continuation === undefined ? {} : { continuation: cursor.continuation }) });
     } catch (e) {
-      if (cursor.continuation === undefined) throw e;
-      // A token the store no longer honours: start the pass again rather than stall.
+      // Only a token the store no longer honours starts the pass again (rather than stall); any
+      // other failure (the store briefly down) fails this run, and the next resumes from the cursor.
+      if (cursor.continuation === undefined || !isScanhookError(e, "STORE.INVALID_CONTINUATION")) throw e;
       pass.log?.(`${pass.name}: cursor not honoured (${describeError(e)}); starting the pass again`);
       cursor = pass.restart(withoutContinuation(cursor));
       continue;
