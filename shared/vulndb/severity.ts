@@ -59,10 +59,25 @@ type VectorMethod = (typeof VECTOR_METHODS)[number];
 /** Methods best first: a vector score of either version beats a rating (the alias pass ranks by this). */
 const METHOD_RANK: Readonly<Record<string, number>> = { cvss_v3: 0, cvss_v4: 1, rating: 2 };
 
+/** Scores by vector, per method: a few vectors recur across thousands of records. Bounded. */
+const SCORED: Readonly<Record<VectorMethod["method"], Map<string, number | null>>> = { cvss_v3: new Map(), cvss_v4: new Map() };
+const SCORED_LIMIT = 10_000;
+
+function scoreOf(kind: VectorMethod, vector: string): number | undefined {
+  const memo = SCORED[kind.method];
+  let score = memo.get(vector);
+  if (score === undefined) {
+    score = kind.score(vector) ?? null;
+    if (memo.size >= SCORED_LIMIT) memo.clear();
+    memo.set(vector, score);
+  }
+  return score ?? undefined;
+}
+
 function fromVectors(list: readonly OsvSeverity[] | undefined, kind: VectorMethod): { score: number; method: string } | undefined {
   for (const s of list ?? []) {
     if (s.type !== kind.type) continue;
-    const score = kind.score(s.score);
+    const score = scoreOf(kind, s.score);
     if (score !== undefined) return { score, method: kind.method };
   }
   return undefined;
