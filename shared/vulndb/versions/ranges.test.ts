@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isAffected, type OsvAffectedVersions } from "./ranges.js";
+import { CompiledEntries, flattenRange, isAffected, type OsvAffectedVersions, type OsvRange } from "./ranges.js";
 
 const range = (type: "ECOSYSTEM" | "SEMVER", ...events: Record<string, string>[]): OsvAffectedVersions => ({ ranges: [{ type, events }] });
 
@@ -92,6 +92,21 @@ describe("isAffected (OSV evaluation)", () => {
         expect(short).toEqual(general);
       }),
       { numRuns: 2000, seed: 7 }
+    );
+  });
+
+  it("a package's compiled entries answer as isAffected does, whatever the events", () => {
+    const v = fc.oneof(fc.constant("0"), fc.tuple(fc.nat(3), fc.nat(3), fc.constantFrom("", "~rc1")).map(([a, b, s]) => `${a}.${b}${s}-1`), fc.constant("not a version!"));
+    const event = fc.tuple(fc.constantFrom("introduced", "fixed", "last_affected", "limit"), v).map(([k, at]) => ({ [k]: at }));
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 4 }), fc.tuple(fc.nat(3), fc.nat(3)).map(([a, b]) => `${a}.${b}-1`), (events, installed) => {
+        const range: OsvRange = { type: "ECOSYSTEM", events };
+        const entries = new CompiledEntries([[flattenRange(range)]], [undefined], "Debian:12");
+        const expected = isAffected(installed, { ranges: [range] }, "Debian:12");
+        const got = entries.evaluate(installed, 0);
+        expect({ affected: got.affected, fixed: got.fixed, warned: got.warnings.length > 0 }).toEqual({ affected: expected.affected, fixed: expected.fixed, warned: expected.warnings.length > 0 });
+      }),
+      { numRuns: 3000, seed: 11 }
     );
   });
 });

@@ -230,6 +230,10 @@ export class CompiledEntries {
       const entryRanges = ranges[i];
       const entryVersions = versions[i];
       const only = (entryVersions === undefined || entryVersions.length === 0) && entryRanges?.length === 1 ? entryRanges[0] : undefined;
+      if (only !== undefined && this.addSimple(only, ecosystem)) {
+        this.inside.push(undefined);
+        continue;
+      }
       const range = only === undefined ? undefined : compileRange(only, ecosystem);
       if (range !== undefined && range.ok && range.simple) {
         this.cmps.push(range.cmp);
@@ -251,6 +255,47 @@ export class CompiledEntries {
       }
       this.inside.push(undefined);
     }
+  }
+
+  // Per range type, the comparator and label of this package's ecosystem (all its entries share it).
+  private readonly comparators = new Map<string, { cmp: Comparator; label: string } | undefined>();
+
+  /**
+   * Adds a flat range of the usual shape, `[type, "introduced", x]` or `[type, "introduced", x,
+   * "fixed" | "last_affected", y]` with x not above y, straight into the columns (no objects on the
+   * way); false for anything else, which `compileRange` then handles with its warnings.
+   */
+  private addSimple(range: FlatRange, ecosystem: string): boolean {
+    if ((range.length !== 3 && range.length !== 5) || range[1] !== "introduced") return false;
+    const end = range[3];
+    if (end !== undefined && end !== "fixed" && end !== "last_affected") return false;
+    const type = range[0] as string;
+    let c = this.comparators.get(type);
+    if (!this.comparators.has(type)) {
+      const cmp = rangeComparator(type as OsvRange["type"], ecosystem);
+      c = cmp instanceof VersionError ? undefined : { cmp, label: type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem };
+      this.comparators.set(type, c);
+    }
+    if (c === undefined) return false;
+    const version = (raw: string): Version | undefined => {
+      const parsed = parseWith(c.cmp, raw, c.label);
+      return parsed.ok ? parsed.value : undefined;
+    };
+    // Only `introduced: "0"` means "before every version"; a `fixed: "0"` is the version 0.
+    const fromRaw = range[2] as string;
+    const from: Bound | undefined = fromRaw === "0" ? MIN : version(fromRaw);
+    if (from === undefined) return false;
+    const toRaw = range[4];
+    const to = toRaw === undefined ? undefined : version(toRaw);
+    if (toRaw !== undefined && (to === undefined || compareBound(c.cmp, from, to) > 0)) return false;
+    this.cmps.push(c.cmp);
+    this.labels.push(c.label);
+    this.from.push(from);
+    this.to.push(to);
+    this.toIsFix.push(end === "fixed");
+    this.fixes.push(end === "fixed" && to !== undefined && typeof to !== "symbol" ? to.input : undefined);
+    this.whole.push(undefined);
+    return true;
   }
 
   /** {@link evaluateAffected} for entry `i`. */
