@@ -60,6 +60,7 @@ async function downloadBlob(blobs: BlobStore, name: string, file: string): Promi
 /** Serves the DB file at `path` (reopened when its version changes). */
 export function fileDbProvider(path: string, now: () => number = Date.now): VulnDbProvider {
   let current: { db: VulnDb; matcher: DetailedMatcher; checkedAt: number } | undefined;
+  let retired: VulnDb | undefined;
   return {
     async matcher(options = {}) {
       if (current !== undefined && options.fresh !== true && now() - current.checkedAt < RECHECK_MS) return current.matcher;
@@ -70,7 +71,9 @@ export function fileDbProvider(path: string, now: () => number = Date.now): Vuln
         current.checkedAt = now();
         return current.matcher;
       }
-      current?.db.close();
+      // The DB before stays open until the next swap: a match still running on its matcher finishes.
+      retired?.close();
+      retired = current?.db;
       current = { db, matcher: createMatcher(db, { previous: current?.matcher }), checkedAt: now() };
       return current.matcher;
     }
@@ -80,6 +83,7 @@ export function fileDbProvider(path: string, now: () => number = Date.now): Vuln
 /** Serves the blob-published DB, downloading each version once into `cacheDir`. */
 export function blobDbProvider(blobs: BlobStore, cacheDir: string, now: () => number = Date.now): VulnDbProvider {
   let current: { version: string; db: VulnDb; matcher: DetailedMatcher; checkedAt: number } | undefined;
+  let retired: VulnDb | undefined;
   return {
     async matcher(options = {}) {
       if (current !== undefined && options.fresh !== true && now() - current.checkedAt < RECHECK_MS) return current.matcher;
@@ -93,7 +97,8 @@ export function blobDbProvider(blobs: BlobStore, cacheDir: string, now: () => nu
       const file = join(cacheDir, `${manifest.version.replace(/[^A-Za-z0-9._-]/g, "_")}.sqlite`);
       if (!existsSync(file) && !(await downloadBlob(blobs, manifest.blob, file))) return current?.matcher;
       const db = VulnDb.open(file);
-      current?.db.close();
+      retired?.close();
+      retired = current?.db;
       current = { version: manifest.version, db, matcher: createMatcher(db, { previous: current?.matcher }), checkedAt: now() };
       return current.matcher;
     }

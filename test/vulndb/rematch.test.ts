@@ -1,3 +1,4 @@
+import { copyFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { InvocationContext } from "@azure/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ import { buildVulnDb } from "../../shared/vulndb/db/build.js";
 import { fileDbProvider, blobDbProvider, publishDb } from "../../shared/vulndb/provider.js";
 import { reportBlobName } from "../../shared/vulndb/rematch.js";
 import { readLocalSource } from "../../shared/vulndb/sources.js";
-import { osv, tempDir, writeRecords } from "./support.js";
+import { facts, osv, pkg, tempDir, writeRecords } from "./support.js";
 
 const t = tempDir("rematch");
 const digest = `sha256:${"b".repeat(64)}` as Digest;
@@ -100,6 +101,24 @@ describe("rematch-requests", () => {
     const m = await provider.matcher();
     expect(m?.dbVersion).toBeDefined();
     expect(await provider.matcher()).toBe(m);
+  });
+
+  it("swaps to a new DB version, and the matcher of the version before still works meanwhile", async () => {
+    const file = join(t.dir, "swapped.sqlite");
+    copyFileSync(dbFile, file);
+    let clock = 0;
+    const provider = fileDbProvider(file, () => clock);
+    const before = await provider.matcher();
+    // A new version lands in place (a rename, as `db update` writes it).
+    const next = join(t.dir, "next.sqlite");
+    await buildVulnDb({ out: next, base: file, inputs: [], now: new Date("2030-01-01T00:00:00Z") });
+    renameSync(next, file);
+    clock += 120_000;
+    const after = await provider.matcher();
+    expect(after?.dbVersion).not.toBe(before?.dbVersion);
+    // A rematch that began on the old matcher reads its (still open) DB without failing.
+    const sbom = facts([pkg("bsdutils", "1:2.38.1-5", "Debian:12", { source: { name: "util-linux", version: "2.38.1-5" } })]);
+    expect(before?.match(sbom, new Date()).findings.length).toBeGreaterThan(0);
   });
 
   it("poisons a message that is not a rematch request, with the reason", async () => {
