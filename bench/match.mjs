@@ -119,7 +119,7 @@ try {
   // falls on both; each kind reports the median of its rounds' ratios.
   //  - cold: a new matcher with nothing compiled (a process's first rematch after it starts);
   //  - after an update: the DB rebuilt with 1% of its records changed, and the matcher for it made
-  //    from the one before (what the hourly refresh and the rematch of every image that follows do).
+  //    from the one before (as the DB providers make it when the hourly refresh lands a version).
   // Each timed pass starts from a collected heap (node --expose-gc), so garbage left by the DB
   // build or the pass before is not charged to it.
   const settle = () => globalThis.gc?.();

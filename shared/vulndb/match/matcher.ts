@@ -245,7 +245,7 @@ export interface MatcherOptions {
    * The matcher of the DB version before. Every package the update left alone (the DB's content
    * hash covers its entries and every record its findings read) keeps what that matcher worked
    * out: compiled entries, answers, finding groups. An hourly update changes a few hundred
-   * records, and a rematch of every stored image follows it.
+   * records, so matching stored SBOMs again after it mostly asks about unchanged packages.
    */
   readonly previous?: DetailedMatcher;
 }
