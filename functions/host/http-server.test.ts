@@ -9,7 +9,9 @@ describe("routes", () => {
     ["api/admission/{secret}", "/api/admission/s3cr3t", { secret: "s3cr3t" }],
     ["api/items/{id?}", "/api/items", {}],
     ["{*path}", "/index.html", { path: "index.html" }],
-    ["api/blobs/{*path}", "/api/blobs/a/b/c", { path: "a/b/c" }]
+    ["api/blobs/{*path}", "/api/blobs/a/b/c", { path: "a/b/c" }],
+    // A malformed escape stays as sent, for the handler's own check to refuse with a 400.
+    ["api/images/{digest}", "/api/images/sha256%E0%A4", { digest: "sha256%E0%A4" }]
   ])("%s matches %s", (route, path, params) => {
     expect(matchRoute(compileRoute(route), path)).toEqual(params);
   });

@@ -124,6 +124,7 @@ describe("GET /api/verdicts/{digest}", () => {
     await put(r);
     const cases: [string, string][] = [
       ["api/verdicts/sha256:xyz", "digest"],
+      ["api/verdicts/sha256%E0%A4", "digest"],
       [`api/verdicts/${r.id}?reference=nohost`, "reference"],
       [`api/verdicts/${r.id}?reference=${encodeURIComponent(`myacr.azurecr.io/a@${digestOf("other")}`)}`, "reference"],
       [`api/verdicts/${r.id}?platform=linux`, "platform"],

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -99,6 +100,21 @@ describe("OSV export download", () => {
     expect(db.cpesOfRepository("rhel-9-for-x86_64-baseos-rpms")).toEqual(["cpe:/o:redhat:enterprise_linux:9::baseos"]);
     expect(db.info.repositoryCpes).toBe(1);
     expect(db.info.records).toBe(4);
+    db.close();
+  });
+
+  it("a DB this version cannot read (an older format, a damaged file) is built again from every source, and says so", async () => {
+    const stale = join(t.dir, "stale.sqlite");
+    writeFileSync(stale, "not a scanhook DB");
+    publish("npm", npm);
+    fetched.length = 0;
+    const lines: string[] = [];
+    const outcome = await updateFromExport({ out: stale, osvBaseUrl: base, ecosystems: ["npm"], now: new Date("2024-03-01T00:00:00Z"), onProgress: (l) => lines.push(l) });
+    expect(outcome.changed).toBe(true);
+    expect(fetched.map((f) => f.path)).toEqual(["/npm/all.zip"]);
+    expect(lines.some((l) => l.includes("building a new DB from every source"))).toBe(true);
+    const db = VulnDb.open(stale);
+    expect(db.info.records).toBe(2);
     db.close();
   });
 
