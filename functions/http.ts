@@ -47,3 +47,12 @@ export async function readJson(request: HttpRequest, limit: number): Promise<unk
     throw new ScanhookError("REQUEST.INVALID_JSON", `request body is not JSON: ${(e as Error).message}`, { status: 400 });
   }
 }
+
+/** `decodeURIComponent`, or the value as sent when its escapes are malformed (a handler's own check then refuses it with a 400). */
+export function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

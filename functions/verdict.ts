@@ -4,6 +4,7 @@ import { ScanhookError } from "../shared/domain/errors.js";
 import { getVerdict, parseReference, type VerdictDeps } from "../shared/usecases/verdicts.js";
 import type { VerdictReference } from "../shared/domain/verdict.js";
 import type { HttpFunction } from "./declaration.js";
+import { decodedOrRaw } from "./http.js";
 import type { Services } from "./services.js";
 
 /** How long a caller should wait before asking again about a digest still waiting for its first scan. */
@@ -23,14 +24,6 @@ export function verdictDeps(services: Services): VerdictDeps {
     depsCache.set(services, deps);
   }
   return deps;
-}
-
-function decodedOrRaw(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 function badRequest(field: string, message: string): ScanhookError {

@@ -6,6 +6,7 @@ import { LocalInvocationContext } from "./local-context.js";
 import { LocalHttpRequest } from "./local-request.js";
 import { logHandlerFor } from "./log-handler.js";
 import type { HttpFunction, HttpMethod } from "../declaration.js";
+import { decodedOrRaw } from "../http.js";
 
 /**
  * The HTTP half of the local Functions host: mounts HTTP function declarations on a node:http
@@ -43,14 +44,6 @@ export function compileRoute(route: string): CompiledRoute {
     else source += "/([^/]+)";
   }
   return { pattern: new RegExp(`^${source}/?$`, "i"), names };
-}
-
-function decodedOrRaw(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
 }
 
 export function matchRoute(route: CompiledRoute, path: string): Record<string, string> | undefined {

@@ -103,14 +103,13 @@ interface Evaluated {
 }
 
 /**
- * A finding's package-independent part with its sort rank, stamped per package. One object is
+ * A finding's package-independent part, stamped per package. One object is
  * shared by every installed version it holds for (a rematch keeps these, so they are few and
  * small); the report's extras (summary, references) are read when a detailed report asks.
  */
 type CompactPart = Omit<Finding, "packageName" | "packageVersion" | "purl" | "layer">;
 
 interface Group extends CompactPart {
-  readonly rank: number;
   /** The records that matched, the reported one first. */
   readonly recordIds: readonly string[];
   detail: GroupFinding | undefined;
@@ -142,11 +141,11 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 const unreadableText = (n: number, ex: string[]): string => `${plural(n, "advisory range")} could not be read and did not match, e.g. ${ex.join(", ")}`;
 
 function byRankId(a: Group, b: Group): number {
-  if (a.rank !== b.rank) return a.rank - b.rank;
+  if (a.severity !== b.severity) return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, high: 1, medium: 2, low: 3, negligible: 4, unknown: 5 };
+const SEVERITY_RANK = Object.fromEntries(SEVERITY_ORDER.map((s, i) => [s, i])) as Readonly<Record<Severity, number>>;
 
 /** Findings' order: severity, then vulnerability id, then package name. */
 function byFindingOrder(a: Finding, b: Finding): number {
@@ -474,7 +473,6 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       fixable: fixed !== undefined,
       ecosystem: primary.ecosystem,
       severitySource: sev.source,
-      rank: SEVERITY_ORDER.indexOf(sev.severity),
       recordIds: ordered.map((r) => r.id),
       detail: undefined
     };
@@ -490,7 +488,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
     if (detail === undefined) {
       const ordered = g.recordIds.map((id) => db.vuln(id)).filter((r): r is StoredVuln => r !== undefined);
       const summary = ordered.find((r) => r.summary !== undefined && r.summary !== "")?.summary;
-      const { rank: _rank, recordIds, detail: _none, ...compact } = g;
+      const { recordIds, detail: _none, ...compact } = g;
       detail = {
         ...compact,
         severitySource: compact.severitySource ?? "unknown",

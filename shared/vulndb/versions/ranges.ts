@@ -95,27 +95,8 @@ interface RangeOutcome extends AffectedResult {
 
 /** A range's events parsed and ordered once: the same advisory is evaluated for many installed versions. */
 type CompiledRange =
-  | { readonly ok: true; readonly simple: false; readonly cmp: Comparator; readonly label: string; readonly limits: readonly ParsedEvent[]; readonly sorted: readonly ParsedEvent[] }
-  | SimpleRange
+  | { readonly ok: true; readonly cmp: Comparator; readonly label: string; readonly limits: readonly ParsedEvent[]; readonly sorted: readonly ParsedEvent[] }
   | { readonly ok: false; readonly warning: VersionError | undefined; readonly cmp?: Comparator; readonly label?: string };
-
-/**
- * The shape of nearly every range: `introduced`, then at most one `fixed` or `last_affected` above
- * it, no `limit`. One object instead of one per event, and its answer objects made once: a
- * rematch keeps one per advisory for the DB's life and evaluates it for every installed version.
- */
-interface SimpleRange {
-  readonly ok: true;
-  readonly simple: true;
-  readonly cmp: Comparator;
-  readonly label: string;
-  readonly from: Bound;
-  readonly to: Bound | undefined;
-  /** True when `to` is a `fixed` event, false for `last_affected`. */
-  readonly toIsFix: boolean;
-  /** The answer inside the range: affected, with the fix when `to` is one. */
-  readonly inside: RangeOutcome;
-}
 
 /**
  * An `affected[]` entry made ready to evaluate in one ecosystem: its events parsed and sorted once.
@@ -188,12 +169,7 @@ function compileRange(range: FlatRange, ecosystem: string): CompiledRange {
   // Records list events in order almost always; sorting is for the rest. Array.prototype.sort is
   // stable: events at the same version keep the record's order.
   if (!inOrder) sorted.sort((a, b) => compareBound(cmp, a.bound, b.bound));
-  const [first, second] = sorted;
-  if (limits === undefined && first?.type === "introduced" && sorted.length <= 2 && (second === undefined || second.type !== "introduced")) {
-    const toIsFix = second?.type === "fixed";
-    return { ok: true, simple: true, cmp, label, from: first.bound, to: second?.bound, toIsFix, inside: toIsFix ? { affected: true, fixed: second?.raw, warnings: NONE } : AFFECTED_NO_FIX };
-  }
-  return { ok: true, simple: false, cmp, label, limits: limits ?? NONE, sorted };
+  return { ok: true, cmp, label, limits: limits ?? NONE, sorted };
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -234,25 +210,13 @@ export class CompiledEntries {
         this.inside.push(undefined);
         continue;
       }
-      const range = only === undefined ? undefined : compileRange(only, ecosystem);
-      if (range !== undefined && range.ok && range.simple) {
-        this.cmps.push(range.cmp);
-        this.labels.push(range.label);
-        this.from.push(range.from);
-        this.to.push(range.to);
-        this.toIsFix.push(range.toIsFix);
-        // The comparator's own copy of the string, kept anyway: not a second string per entry.
-        this.fixes.push(range.to !== undefined && typeof range.to !== "symbol" && range.toIsFix ? range.to.input : range.inside.fixed);
-        this.whole.push(undefined);
-      } else {
-        this.cmps.push(undefined);
-        this.labels.push("");
-        this.from.push(MIN);
-        this.to.push(undefined);
-        this.toIsFix.push(false);
-        this.fixes.push(undefined);
-        this.whole.push(compileFlat(entryRanges, entryVersions, ecosystem));
-      }
+      this.cmps.push(undefined);
+      this.labels.push("");
+      this.from.push(MIN);
+      this.to.push(undefined);
+      this.toIsFix.push(false);
+      this.fixes.push(undefined);
+      this.whole.push(compileFlat(entryRanges, entryVersions, ecosystem));
       this.inside.push(undefined);
     }
   }
@@ -355,13 +319,6 @@ function evaluateRange(version: string, c: CompiledRange): RangeOutcome | Unread
   const v = parseWith(cmp, version, c.label);
   if (!v.ok) return unreadable(v.error);
   const here = v.value;
-  if (c.simple) {
-    // The general walk below, for [introduced, (fixed | last_affected)?] in order.
-    if (orderAgainst(cmp, here, c.from) < 0) return NOT_AFFECTED;
-    if (c.to === undefined) return c.inside;
-    const order = orderAgainst(cmp, here, c.to);
-    return (c.toIsFix ? order < 0 : order <= 0) ? c.inside : NOT_AFFECTED;
-  }
   const { limits, sorted } = c;
   if (limits.length > 0 && !limits.some((l) => orderAgainst(cmp, here, l.bound) < 0)) return NOT_AFFECTED;
   // Walking the events in order, the first one above the version ends the walk: no event above
