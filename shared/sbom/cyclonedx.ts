@@ -42,7 +42,7 @@ interface RawBom {
 
 /**
  * The part of CycloneDX 1.5 the reader relies on, as a schema: the specification of what
- * {@link checkBom} accepts (a property test holds the two equal, first failing path included).
+ * {@link readSbomFacts} accepts (a property test holds the two equal, first failing path included).
  */
 const PropertySchema = z.object({ name: z.string(), value: z.string().optional() });
 const ComponentSchema: z.ZodType<RawComponent> = z.lazy(() =>
@@ -62,7 +62,13 @@ export const BomSchema: z.ZodType<RawBom> = z.object({
   components: z.array(ComponentSchema).optional()
 });
 
-export type BomCheck = { readonly ok: true; readonly bom: RawBom } | { readonly ok: false; readonly path: readonly (string | number)[]; readonly message: string };
+type Path = (string | number)[];
+
+/** The first thing the schema refuses in a document: where, as the schema names paths, and what. */
+interface Problem {
+  readonly path: Path;
+  readonly message: string;
+}
 
 const STRING_FIELDS = ["type", "name", "version", "purl"] as const;
 
@@ -72,105 +78,67 @@ function kindOf(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const expected = (path: Path, what: string, v: unknown): Problem => ({ path, message: `expected ${what}, received ${kindOf(v)}` });
+
+/** The problem with a `properties` array at `at`, if any. */
+function propertiesProblem(list: unknown, at: Path): Problem | undefined {
+  if (!Array.isArray(list)) return expected(at, "array", list);
+  for (let i = 0; i < list.length; i++) {
+    const p: unknown = list[i];
+    if (!isObject(p)) return expected([...at, i], "object", p);
+    if (typeof p.name !== "string") return expected([...at, i, "name"], "string", p.name);
+    if (p.value !== undefined && typeof p.value !== "string") return expected([...at, i, "value"], "string", p.value);
+  }
+  return undefined;
+}
 
 /**
- * Accepts exactly what {@link BomSchema} accepts, checked in place: the SBOM is re-matched for
- * every stored image whenever the DB changes, and a schema parse copied every component and
- * property of it (as many objects again as `JSON.parse` made) only for the reader to walk them
- * once more. Depth-first in the schema's key order, so the first problem reported is the one
- * the schema reports first; an explicit stack, so no nesting depth overflows the call stack.
+ * Checks a subtree the reader does not read (`metadata.component`, components past its limits)
+ * as {@link BomSchema} would: depth-first in the schema's key order, with an explicit stack so
+ * that no nesting depth overflows the call stack. `value` is a component, or with `list` an array
+ * of them.
  */
-export function checkBom(json: unknown): BomCheck {
+function treeProblem(value: unknown, at: Path, list: boolean): Problem | undefined {
   // Each task knows its parent, not its whole path: a path is built only for the problem found.
   interface Task {
-    readonly kind: "component" | "properties" | "components";
+    readonly list: boolean;
     readonly value: unknown;
-    readonly key: string | number;
+    /** Undefined for the subtree's root, which is at `at`. */
+    readonly key: string | number | undefined;
     readonly parent: Task | undefined;
   }
-  const pathOf = (task: Task | undefined, ...rest: (string | number)[]): (string | number)[] => {
+  const pathOf = (task: Task | undefined, ...rest: Path): Path => {
     const path = rest;
-    for (let t = task; t !== undefined; t = t.parent) path.unshift(t.key);
-    return path;
+    for (let t = task; t !== undefined; t = t.parent) if (t.key !== undefined) path.unshift(t.key);
+    return [...at, ...path];
   };
-  const fail = (path: (string | number)[], message: string): BomCheck => ({ ok: false, path, message });
-  if (!isObject(json)) return fail([], `expected object, received ${kindOf(json)}`);
-  if (json.bomFormat !== "CycloneDX") return fail(["bomFormat"], 'expected "CycloneDX"');
-  if (typeof json.specVersion !== "string") return fail(["specVersion"], `expected string, received ${kindOf(json.specVersion)}`);
-  const stack: Task[] = [];
-  if (json.components !== undefined) stack.push({ kind: "components", value: json.components, key: "components", parent: undefined });
-  if (json.metadata !== undefined) {
-    const m = json.metadata;
-    if (!isObject(m)) return fail(["metadata"], `expected object, received ${kindOf(m)}`);
-    const metadata: Task = { kind: "component", value: m, key: "metadata", parent: undefined };
-    if (m.component !== undefined) stack.push({ kind: "component", value: m.component, key: "component", parent: metadata });
-    if (m.properties !== undefined) stack.push({ kind: "properties", value: m.properties, key: "properties", parent: metadata });
-  }
+  const stack: Task[] = [{ list, value, key: undefined, parent: undefined }];
   for (let task = stack.pop(); task !== undefined; task = stack.pop()) {
-    const { value } = task;
-    if (task.kind === "properties") {
-      if (!Array.isArray(value)) return fail(pathOf(task), `expected array, received ${kindOf(value)}`);
-      for (let i = 0; i < value.length; i++) {
-        const p: unknown = value[i];
-        if (!isObject(p)) return fail(pathOf(task, i), `expected object, received ${kindOf(p)}`);
-        if (typeof p.name !== "string") return fail(pathOf(task, i, "name"), `expected string, received ${kindOf(p.name)}`);
-        if (p.value !== undefined && typeof p.value !== "string") return fail(pathOf(task, i, "value"), `expected string, received ${kindOf(p.value)}`);
-      }
-    } else if (task.kind === "components") {
-      if (!Array.isArray(value)) return fail(pathOf(task), `expected array, received ${kindOf(value)}`);
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ kind: "component", value: value[i] as unknown, key: i, parent: task });
-    } else {
-      if (!isObject(value)) return fail(pathOf(task), `expected object, received ${kindOf(value)}`);
-      for (const field of STRING_FIELDS) {
-        const v = value[field];
-        if (v !== undefined && typeof v !== "string") return fail(pathOf(task, field), `expected string, received ${kindOf(v)}`);
-      }
-      if (value.components !== undefined) stack.push({ kind: "components", value: value.components, key: "components", parent: task });
-      if (value.properties !== undefined) stack.push({ kind: "properties", value: value.properties, key: "properties", parent: task });
+    const v = task.value;
+    if (task.list) {
+      if (!Array.isArray(v)) return expected(pathOf(task), "array", v);
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ list: false, value: v[i] as unknown, key: i, parent: task });
+      continue;
     }
+    if (!isObject(v)) return expected(pathOf(task), "object", v);
+    for (const field of STRING_FIELDS) {
+      const f = v[field];
+      if (f !== undefined && typeof f !== "string") return expected(pathOf(task, field), "string", f);
+    }
+    if (v.properties !== undefined) {
+      const bad = propertiesProblem(v.properties, pathOf(task, "properties"));
+      if (bad !== undefined) return bad;
+    }
+    if (v.components !== undefined) stack.push({ list: true, value: v.components, key: "components", parent: task });
   }
-  return { ok: true, bom: json as unknown as RawBom };
+  return undefined;
 }
 
 export type SbomRead = { readonly ok: true; readonly facts: SbomFacts; readonly foreign: boolean } | { readonly ok: false; readonly reason: string };
 
-function prop(list: RawComponent["properties"], name: string): string | undefined {
+function prop(list: readonly RawProperty[] | undefined, name: string): string | undefined {
   const v = list?.find((p) => p.name === name)?.value;
   return v === undefined || v === "" ? undefined : v;
-}
-
-interface ComponentProps {
-  analyzer: string | undefined;
-  ecosystem: string | undefined;
-  sourceName: string | undefined;
-  sourceVersion: string | undefined;
-  layer: string | undefined;
-}
-
-/**
- * A component's scanhook properties in one pass (as `prop` would find each: the first of a name,
- * empty as absent). A rematch reads them for every package of every stored SBOM.
- */
-function componentProps(list: RawComponent["properties"]): ComponentProps {
-  const found: Partial<Record<keyof ComponentProps, string>> = {};
-  for (const p of list ?? []) {
-    const n = p.name;
-    const key: keyof ComponentProps | undefined =
-      n === SBOM_PROPERTIES.analyzer
-        ? "analyzer"
-        : n === SBOM_PROPERTIES.ecosystem
-          ? "ecosystem"
-          : n === SBOM_PROPERTIES.sourceName
-            ? "sourceName"
-            : n === SBOM_PROPERTIES.sourceVersion
-              ? "sourceVersion"
-              : n === SBOM_PROPERTIES.layer
-                ? "layer"
-                : undefined;
-    if (key !== undefined && !(key in found)) found[key] = p.value ?? "";
-  }
-  const value = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v);
-  return { analyzer: value(found.analyzer), ecosystem: value(found.ecosystem), sourceName: value(found.sourceName), sourceVersion: value(found.sourceVersion), layer: value(found.layer) };
 }
 
 /** `debian-12`, `debian-12.5`, `bookworm` (Debian's codenames), `ubuntu-22.04` … → OSV ecosystem with release. */
@@ -250,11 +218,32 @@ const OS_TYPES = new Set(["deb", "apk", "rpm"]);
 /** Component types that can be installed packages. */
 const PACKAGE_TYPES: ReadonlySet<string> = new Set(["library", "application", "framework", "operating-system", "container", "firmware"]);
 
+/**
+ * Reads the facts while checking the document against {@link BomSchema}, in one walk: a stored
+ * SBOM is read again for every rematch, and checking it first in a walk of its own touched every
+ * component and property twice. Refuses exactly what the schema refuses, naming the schema's first
+ * problem (a property test holds the two equal); the document is read in place, never copied.
+ */
 export function readSbomFacts(json: unknown): SbomRead {
-  const checked = checkBom(json);
-  if (!checked.ok) return { ok: false, reason: `not a CycloneDX JSON SBOM: ${checked.path.join(".") || "document"}: ${checked.message}` };
-  const bom = checked.bom;
-  const meta = bom.metadata?.properties;
+  const refuse = (p: Problem): SbomRead => ({ ok: false, reason: `not a CycloneDX JSON SBOM: ${p.path.join(".") || "document"}: ${p.message}` });
+  if (!isObject(json)) return refuse(expected([], "object", json));
+  if (json.bomFormat !== "CycloneDX") return refuse({ path: ["bomFormat"], message: 'expected "CycloneDX"' });
+  if (typeof json.specVersion !== "string") return refuse(expected(["specVersion"], "string", json.specVersion));
+  let meta: readonly RawProperty[] | undefined;
+  if (json.metadata !== undefined) {
+    const m = json.metadata;
+    if (!isObject(m)) return refuse(expected(["metadata"], "object", m));
+    // The schema's order: metadata's properties, its component, then the components.
+    if (m.properties !== undefined) {
+      const bad = propertiesProblem(m.properties, ["metadata", "properties"]);
+      if (bad !== undefined) return refuse(bad);
+      meta = m.properties as RawProperty[];
+    }
+    if (m.component !== undefined) {
+      const bad = treeProblem(m.component, ["metadata", "component"], false);
+      if (bad !== undefined) return refuse(bad);
+    }
+  }
   const contentSets = (meta ?? []).filter((p) => p.name === SBOM_PROPERTIES.contentSetCpe && p.value !== undefined && p.value !== "").map((p) => p.value as string);
   let distribution = prop(meta, SBOM_PROPERTIES.distribution);
   const packages: InstalledPackage[] = [];
@@ -264,41 +253,93 @@ export function readSbomFacts(json: unknown): SbomRead {
     if (list.length < 3) list.push(what);
   };
 
-  const visit = (c: RawComponent, depth: number): void => {
-    if (packages.length + counts.noPurl + counts.noVersion >= MAX_COMPONENTS) {
-      counts.overflow++;
-      return;
-    }
-    if (c.type === undefined || PACKAGE_TYPES.has(c.type)) read(c);
-    if (depth < MAX_DEPTH) for (const child of c.components ?? []) visit(child, depth + 1);
-    else if ((c.components ?? []).length > 0) counts.overflow += (c.components ?? []).length;
-  };
-
+  // Where the walk is (`components`, index, `components`, index …): a path is copied only for a problem.
+  const trail: Path = [];
   let lastLayerText: string | undefined;
   let lastLayer: Digest | undefined;
-  const read = (c: RawComponent): void => {
+  const visit = (value: unknown, depth: number): Problem | undefined => {
+    if (!isObject(value)) return expected([...trail], "object", value);
+    for (const field of STRING_FIELDS) {
+      const f = value[field];
+      if (f !== undefined && typeof f !== "string") return expected([...trail, field], "string", f);
+    }
+    const c = value as RawComponent;
+    // scanhook's properties, the first of each name (empty as absent), read as they are checked.
+    let analyzer: string | undefined;
+    let ecosystem: string | undefined;
+    let sourceName: string | undefined;
+    let sourceVersion: string | undefined;
+    let layerValue: string | undefined;
+    let seen = 0;
+    const list: unknown = value.properties;
+    if (list !== undefined) {
+      if (!Array.isArray(list)) return expected([...trail, "properties"], "array", list);
+      for (let i = 0; i < list.length; i++) {
+        const p: unknown = list[i];
+        if (!isObject(p)) return expected([...trail, "properties", i], "object", p);
+        const n = p.name;
+        const v = p.value;
+        if (typeof n !== "string") return expected([...trail, "properties", i, "name"], "string", n);
+        if (v !== undefined && typeof v !== "string") return expected([...trail, "properties", i, "value"], "string", v);
+        const text = v === "" ? undefined : v;
+        if (n === SBOM_PROPERTIES.analyzer) {
+          if ((seen & 1) === 0) analyzer = text;
+          seen |= 1;
+        } else if (n === SBOM_PROPERTIES.ecosystem) {
+          if ((seen & 2) === 0) ecosystem = text;
+          seen |= 2;
+        } else if (n === SBOM_PROPERTIES.sourceName) {
+          if ((seen & 4) === 0) sourceName = text;
+          seen |= 4;
+        } else if (n === SBOM_PROPERTIES.sourceVersion) {
+          if ((seen & 8) === 0) sourceVersion = text;
+          seen |= 8;
+        } else if (n === SBOM_PROPERTIES.layer) {
+          if ((seen & 16) === 0) layerValue = text;
+          seen |= 16;
+        }
+      }
+    }
+    const children: unknown = value.components;
+    if (children !== undefined && !Array.isArray(children)) return expected([...trail, "components"], "array", children);
+    const unread = (): Problem | undefined => (children === undefined ? undefined : treeProblem(children, [...trail, "components"], true));
+    if (packages.length + counts.noPurl + counts.noVersion >= MAX_COMPONENTS) {
+      counts.overflow++;
+      return unread();
+    }
+    if (c.type === undefined || PACKAGE_TYPES.has(c.type)) {
+      // Components of one layer name it alike: checked once per run of equal values, not per component.
+      if (layerValue !== lastLayerText) {
+        lastLayerText = layerValue;
+        lastLayer = layerValue !== undefined && isDigest(layerValue) ? layerValue : undefined;
+      }
+      if (analyzer !== undefined && c.name !== undefined && c.version !== undefined && c.type !== "operating-system") {
+        // scanhook's own component: its properties are the facts. Assigned, not spread in
+        // conditionally: this runs for every package of every rematch.
+        const pkg: Mutable<InstalledPackage> = { name: c.name, version: c.version, purl: c.purl ?? "", ecosystem, analyzer };
+        if (sourceName !== undefined) pkg.source = sourceVersion === undefined ? { name: sourceName } : { name: sourceName, version: sourceVersion };
+        if (lastLayer !== undefined) pkg.layer = lastLayer;
+        packages.push(pkg);
+      } else readForeign(c, lastLayer);
+    }
+    if (children === undefined || children.length === 0) return undefined;
+    if (depth >= MAX_DEPTH) {
+      counts.overflow += children.length;
+      return unread();
+    }
+    trail.push("components", 0);
+    for (let i = 0; i < children.length; i++) {
+      trail[trail.length - 1] = i;
+      const bad = visit(children[i], depth + 1);
+      if (bad !== undefined) return bad;
+    }
+    trail.length -= 2;
+    return undefined;
+  };
+
+  const readForeign = (c: RawComponent, layer: Digest | undefined): void => {
     const label = c.name ?? "(unnamed)";
     if (c.type === "operating-system") return;
-    const props = componentProps(c.properties);
-    const analyzer = props.analyzer;
-    const layerValue = props.layer;
-    // Components of one layer name it alike: checked once per run of equal values, not per component.
-    if (layerValue !== lastLayerText) {
-      lastLayerText = layerValue;
-      lastLayer = layerValue !== undefined && isDigest(layerValue) ? layerValue : undefined;
-    }
-    const layer = lastLayer;
-    if (analyzer !== undefined && c.name !== undefined && c.version !== undefined) {
-      // scanhook's own component: its properties are the facts.
-      const sourceName = props.sourceName;
-      const sourceVersion = props.sourceVersion;
-      // Assigned, not spread in conditionally: this runs for every package of every rematch.
-      const pkg: Mutable<InstalledPackage> = { name: c.name, version: c.version, purl: c.purl ?? "", ecosystem: props.ecosystem, analyzer };
-      if (sourceName !== undefined) pkg.source = sourceVersion === undefined ? { name: sourceName } : { name: sourceName, version: sourceVersion };
-      if (layer !== undefined) pkg.layer = layer;
-      packages.push(pkg);
-      return;
-    }
     counts.foreign++;
     const purl = c.purl === undefined ? undefined : parsePurl(c.purl);
     if (purl === undefined) {
@@ -344,7 +385,16 @@ export function readSbomFacts(json: unknown): SbomRead {
     });
   };
 
-  for (const c of bom.components ?? []) visit(c, 0);
+  const components: unknown = json.components;
+  if (components !== undefined) {
+    if (!Array.isArray(components)) return refuse(expected(["components"], "array", components));
+    trail.push("components", 0);
+    for (let i = 0; i < components.length; i++) {
+      trail[1] = i;
+      const bad = visit(components[i], 0);
+      if (bad !== undefined) return refuse(bad);
+    }
+  }
 
   const gaps: CoverageGap[] = [];
   if (counts.foreign > 0) {
