@@ -17,7 +17,6 @@ import type { Scanner } from "../shared/usecases/process-scan-request.js";
 import { PACKAGE_ROOT } from "../shared/version.js";
 import { parseQueueSettings } from "./host/host-json.js";
 import type { InvokeServices } from "./invoke.js";
-import { matchAndStoreReport } from "../shared/vulndb/rematch.js";
 import { createScanner, parsePlatforms, scanLimitsFrom } from "../shared/scanner/index.js";
 import { PolicyProvider, policySourceFrom } from "../shared/usecases/verdicts-policy.js";
 import { observeWrites, VerdictCache } from "../shared/usecases/verdicts-cache.js";
@@ -36,7 +35,7 @@ export interface Services extends InvokeServices {
   readonly store: Store<ImageRecord>;
   readonly queues: QueueSender;
   readonly storage: StorageAccount;
-  /** SBOMs, reports, the per-layer cache and the vulnerability DB. */
+  /** SBOMs, the per-layer cache and the vulnerability DB. */
   readonly blobs: BlobStore;
   /** Every registry in `REGISTRIES`, and only those. */
   readonly registry: RegistryClient;
@@ -116,9 +115,9 @@ export async function createServices(settings: Settings, overrides: ServiceOverr
       blobs: services.blobs,
       limits: scanLimitsFrom(settings),
       platforms: parsePlatforms(settings.SCAN_PLATFORMS),
-      match: async (digest, facts, now) => {
+      match: async (facts, now) => {
         const matcher = await services.vulndb.matcher();
-        return matcher === undefined ? undefined : matchAndStoreReport(matcher, digest, facts, services.blobs, now);
+        return matcher?.match(facts, now);
       }
     })
   };

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { BLOB_CONTAINERS, type BlobStore } from "../blobs/blobs.js";
 import { describeError, isScanhookError, ScanhookError } from "../domain/errors.js";
 import type { ImageRecord, ScanResult, ScanState } from "../domain/image-record.js";
-import type { Digest } from "../domain/digest.js";
 import { NO_DB_GAP, NO_DB_VERSION, type MatchOutcome, type SbomFacts } from "../domain/match.js";
 import type { ScanRequest } from "../domain/scan-request.js";
 import type { Logger } from "../log.js";
@@ -47,10 +46,10 @@ export interface ScannerDeps {
   readonly platforms: readonly PlatformFilter[];
   readonly analyzers?: readonly Analyzer[];
   /**
-   * Matches the facts of a freshly indexed image (and stores the full report beside the result);
-   * undefined, or resolving undefined, while no vulnerability DB exists yet.
+   * Matches the facts of a freshly indexed image; undefined, or resolving undefined, while no
+   * vulnerability DB exists yet.
    */
-  readonly match?: (digest: Digest, facts: SbomFacts, now: Date) => Promise<MatchOutcome | undefined>;
+  readonly match?: (facts: SbomFacts, now: Date) => Promise<MatchOutcome | undefined>;
   /** Defaults to the layer-cache container of `blobs`. */
   readonly cache?: LayerCache;
   readonly now?: () => Date;
@@ -123,7 +122,7 @@ export function createScanner(deps: ScannerDeps): Scanner {
       const blob = sbomBlobName(record.id);
       await deps.blobs.put(BLOB_CONTAINERS.results, blob, bytes, { contentType: CYCLONEDX_MEDIA_TYPE });
       const matchedAt = now();
-      const outcome = await deps.match?.(record.id as Digest, index.facts, matchedAt);
+      const outcome = await deps.match?.(index.facts, matchedAt);
       const counts: Record<string, number> = {};
       for (const p of index.facts.packages) {
         const key = p.ecosystem ?? "unknown";

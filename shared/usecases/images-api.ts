@@ -8,19 +8,18 @@ import { BLOB_CONTAINERS } from "../blobs/blobs.js";
 import type { Digest } from "../domain/digest.js";
 import { ScanhookError } from "../domain/errors.js";
 import type { ImageRecord, ScanState, Severity, Verdict } from "../domain/image-record.js";
-import { CoverageGapSchema, SeveritySchema } from "../domain/image-record.js";
+import { SeveritySchema } from "../domain/image-record.js";
 import type { Policy } from "../domain/policy.js";
 import { isCachedVerdictCurrent, platformName } from "../domain/verdict.js";
 import type { QueueSender } from "../queues/queues.js";
 import { listImages, type ImageListFilter } from "../store/image-queries.js";
 import type { Container } from "../store/port.js";
 import { requestScan } from "./record-events.js";
-import { z } from "zod";
 import type { CycloneDxBom } from "../scanner/sbom/cyclonedx.js";
 import { SPDX_MEDIA_TYPE, toSpdx } from "../scanner/index.js";
-import type { DetailedFinding } from "../vulndb/match/matcher.js";
+import type { DetailedMatcher } from "../vulndb/match/matcher.js";
 import { renderSarif } from "../vulndb/report.js";
-import { reportBlobName } from "../vulndb/rematch.js";
+import { storedFacts } from "../vulndb/rematch.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -176,24 +175,36 @@ export async function getSbom(
   return { bytes: Buffer.from(JSON.stringify(toSpdx(bom))), mediaType: SPDX_MEDIA_TYPE };
 }
 
-const StoredReportSchema = z.object({
-  dbVersion: z.string(),
-  matchedAt: z.string(),
-  findings: z.array(z.record(z.string(), z.unknown())),
-  coverageGaps: z.array(CoverageGapSchema)
-});
+export interface ReportDeps {
+  readonly images: Container<ImageRecord>;
+  readonly blobs: BlobStore;
+  /** The matcher over the current DB, or undefined while there is none. */
+  readonly matcher: () => Promise<DetailedMatcher | undefined>;
+  readonly now: () => Date;
+}
 
-/** The full findings of the record's last match (the matcher's report blob), rendered as SARIF 2.1.0. */
-export async function getSarifReport(images: Container<ImageRecord>, blobs: BlobStore, digest: Digest): Promise<{ bytes: Buffer; mediaType: string }> {
-  await getResult(images, digest);
-  const stored = StoredReportSchema.safeParse(parseStored(await readResultBlob(blobs, digest, reportBlobName(digest), "report"), digest, "report"));
-  if (!stored.success) throw new ScanhookError("IMAGE.BLOB_INVALID", `${digest}: the stored report is not one scanhook wrote`, { status: 500, meta: { digest } });
+/**
+ * The full findings (summaries, references, every record id) of the stored SBOM against the
+ * current DB, rendered as SARIF 2.1.0. Made on request, not stored: a rematch after every DB update
+ * would otherwise write a report blob per image that few ever read, and build report-sized objects
+ * for every finding to write it. Its `dbVersion` says which DB it used; the record's findings
+ * catch up with a newer DB at the next rematch.
+ */
+export async function getSarifReport(deps: ReportDeps, digest: Digest): Promise<{ bytes: Buffer; mediaType: string }> {
+  const { result } = await getResult(deps.images, digest);
+  const matcher = await deps.matcher();
+  if (matcher === undefined) {
+    throw new ScanhookError("VULNDB.UNAVAILABLE", `${digest}: there is no vulnerability DB yet to make the report with; the record's findings are pending too`, { status: 503, meta: { digest } });
+  }
+  const read = storedFacts(result, await readResultBlob(deps.blobs, digest, result.sbom.blob, "SBOM"));
+  if (!read.ok) throw new ScanhookError("IMAGE.BLOB_INVALID", `${digest}: ${read.reason}`, { status: 500, meta: { digest } });
+  const outcome = matcher.matchDetailed(read.facts, deps.now());
   const sarif = renderSarif({
     target: digest,
-    dbVersion: stored.data.dbVersion,
-    matchedAt: stored.data.matchedAt,
-    findings: stored.data.findings as unknown as DetailedFinding[],
-    coverageGaps: stored.data.coverageGaps,
+    dbVersion: outcome.dbVersion,
+    matchedAt: outcome.matchedAt,
+    findings: outcome.detailed,
+    coverageGaps: outcome.coverageGaps,
     packages: []
   });
   return { bytes: Buffer.from(JSON.stringify(sarif)), mediaType: "application/sarif+json" };

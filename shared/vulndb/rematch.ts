@@ -13,7 +13,9 @@ import type { CoverageGap, ImageRecord } from "../domain/image-record.js";
 import type { Container } from "../store/port.js";
 import { readSbomFacts } from "../sbom/cyclonedx.js";
 import type { SbomFacts } from "../domain/match.js";
-import type { DetailedMatcher, DetailedOutcome } from "./match/matcher.js";
+import type { DetailedMatcher } from "./match/matcher.js";
+
+type ImageResult = NonNullable<ImageRecord["result"]>;
 
 export const RematchRequestSchema = z.object({
   digest: z.custom<Digest>((v) => isDigest(v), { error: "expected a digest" }),
@@ -39,26 +41,21 @@ export interface RematchDeps {
   readonly now: () => Date;
 }
 
-/** Where the full report of a digest is written (`BLOB_CONTAINERS.results`). */
-export function reportBlobName(digest: Digest): string {
-  const [algorithm, hex] = digest.split(":");
-  return `reports/${algorithm ?? "sha256"}/${hex ?? ""}.json`;
-}
-
 /**
- * Matches an SBOM's facts and stores the full report (every finding with its summary and
- * references) beside the result; returns the outcome whose compact findings go on the record. The
- * one path of the first match (the scanner) and of every rematch.
+ * The facts to match of a stored result: its SBOM blob read back, with the indexer's coverage gaps
+ * kept from the result (the matcher's and the SBOM reader's own are made again on every match).
  */
-export async function matchAndStoreReport(matcher: DetailedMatcher, digest: Digest, facts: SbomFacts, blobs: BlobStore, now: Date): Promise<DetailedOutcome> {
-  const outcome = matcher.matchDetailed(facts, now);
-  await blobs.put(
-    BLOB_CONTAINERS.results,
-    reportBlobName(digest),
-    Buffer.from(JSON.stringify({ digest, dbVersion: outcome.dbVersion, matchedAt: outcome.matchedAt, findings: outcome.detailed, coverageGaps: outcome.coverageGaps })),
-    { contentType: "application/json" }
-  );
-  return outcome;
+export function storedFacts(result: ImageResult, sbom: Buffer): { readonly ok: true; readonly facts: SbomFacts } | { readonly ok: false; readonly reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(sbom.toString("utf8"));
+  } catch (e) {
+    return { ok: false, reason: `the SBOM blob ${result.sbom.blob} is not JSON: ${(e as Error).message}` };
+  }
+  const read = readSbomFacts(json);
+  if (!read.ok) return { ok: false, reason: `the SBOM blob ${result.sbom.blob}: ${read.reason}` };
+  const indexerGaps: CoverageGap[] = result.coverageGaps.filter((g) => !MATCH_GAP.test(g.kind));
+  return { ok: true, facts: { ...read.facts, coverageGaps: [...indexerGaps, ...read.facts.coverageGaps] } };
 }
 
 export async function rematch(request: RematchRequest, deps: RematchDeps): Promise<RematchOutcome> {
@@ -70,16 +67,10 @@ export async function rematch(request: RematchRequest, deps: RematchDeps): Promi
   if (result.dbVersion === matcher.dbVersion) return { kind: "up-to-date" };
   const bytes = await deps.blobs.get(BLOB_CONTAINERS.results, result.sbom.blob);
   if (bytes === undefined) throw new ScanhookError("REMATCH.SBOM_MISSING", `the SBOM blob ${result.sbom.blob} of ${request.digest} is missing`);
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    throw new ScanhookError("REMATCH.SBOM_INVALID", `the SBOM blob ${result.sbom.blob} is not JSON: ${(e as Error).message}`);
-  }
-  const read = readSbomFacts(json);
-  if (!read.ok) throw new ScanhookError("REMATCH.SBOM_INVALID", `the SBOM blob ${result.sbom.blob}: ${read.reason}`);
-  const indexerGaps: CoverageGap[] = result.coverageGaps.filter((g) => !MATCH_GAP.test(g.kind));
-  const outcome = await matchAndStoreReport(matcher, request.digest, { ...read.facts, coverageGaps: [...indexerGaps, ...read.facts.coverageGaps] }, deps.blobs, deps.now());
+  const read = storedFacts(result, bytes);
+  if (!read.ok) throw new ScanhookError("REMATCH.SBOM_INVALID", read.reason);
+  // The compact findings only: the report with summaries and references is made when asked for.
+  const outcome = matcher.match(read.facts, deps.now());
   await deps.images.update(request.digest, (current) => {
     // A newer index replaced the SBOM meanwhile: its own match stands.
     if (current?.result === undefined || current.result.sbom.blob !== result.sbom.blob) return undefined;

@@ -1,10 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BLOB_CONTAINERS } from "../../shared/blobs/blobs.js";
 import type { Digest } from "../../shared/domain/digest.js";
 import { buildVulnDb } from "../../shared/vulndb/db/build.js";
 import { readLocalSource } from "../../shared/vulndb/sources.js";
-import { reportBlobName } from "../../shared/vulndb/rematch.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 import { buildImage, pushImage } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
@@ -13,8 +11,8 @@ import { osv, tempDir, writeRecords } from "./support.js";
 
 /**
  * The whole product path with a vulnerability DB present: a push is indexed and matched in one
- * scan (no rematch hop), the compact findings land on the record, the full report beside it, and
- * the verdict and SARIF report answer from them.
+ * scan (no rematch hop), the compact findings land on the record, the verdict answers from them,
+ * and the SARIF report is made from the stored SBOM when asked for.
  */
 const DEBIAN_12 = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n';
 const STATUS = [
@@ -30,7 +28,7 @@ describe("push → index + match in one scan", () => {
   beforeAll(async () => {
     const src = join(t.dir, "osv");
     writeRecords(src, [
-      osv("DSA-9999-1", "Debian:12", "util-linux", [{ introduced: "0" }, { fixed: "2.38.1-5+deb12u1" }], { upstream: ["CVE-2024-28085"] }),
+      osv("DSA-9999-1", "Debian:12", "util-linux", [{ introduced: "0" }, { fixed: "2.38.1-5+deb12u1" }], { upstream: ["CVE-2024-28085"], summary: "util-linux: wall escape sequences" }),
       osv("DSA-9998-1", "Debian:11", "zlib", [{ introduced: "0" }, { fixed: "1:1.2.13.dfsg-9" }])
     ]);
     const db = join(t.dir, "vulndb.sqlite");
@@ -45,7 +43,7 @@ describe("push → index + match in one scan", () => {
     t.remove();
   });
 
-  it("writes findings, the report and answers the verdict from them", async () => {
+  it("writes findings, answers the verdict from them, and makes the report on request", async () => {
     const image = buildImage({ layers: [{ "etc/os-release": DEBIAN_12, "var/lib/dpkg/status": STATUS }] });
     await pushImage(registry.url, "team/app", image, { tag: "v1" });
     const digest = image.manifest.digest as Digest;
@@ -73,10 +71,13 @@ describe("push → index + match in one scan", () => {
     expect(result?.findings.map((f) => [f.id, f.packageName, f.sourcePackage, f.fixedVersion])).toEqual([["DSA-9999-1", "bsdutils", "util-linux", "2.38.1-5+deb12u1"]]);
     expect(result?.coverageGaps.map((g) => g.kind)).not.toContain("no-vulnerability-db");
 
-    const report = await host.host.services.blobs.get(BLOB_CONTAINERS.results, reportBlobName(digest));
-    expect(JSON.parse(report?.toString("utf8") ?? "{}")).toMatchObject({ digest, dbVersion: result?.dbVersion, findings: [{ id: "DSA-9999-1" }] });
+    // The report is made on request from the stored SBOM: the same findings, with the records' summaries.
     const sarif = await fetch(`${host.host.url}api/images/${digest}/report?format=sarif`, { headers: { "x-functions-key": host.readKey } });
     expect(sarif.status).toBe(200);
+    const run = ((await sarif.json()) as { runs: { results: { ruleId: string }[]; tool: { driver: { rules: { id: string; shortDescription: { text: string } }[] } }; properties: { dbVersion: string } }[] }).runs[0];
+    expect(run?.results.map((x) => x.ruleId)).toEqual(["DSA-9999-1"]);
+    expect(run?.tool.driver.rules.map((x) => x.shortDescription.text)).toEqual(["util-linux: wall escape sequences"]);
+    expect(run?.properties.dbVersion).toBe(result?.dbVersion);
     const verdict = await fetch(`${host.host.url}api/verdicts/${digest}`, { headers: { "x-functions-key": host.readKey } });
     expect(verdict.status).toBe(200);
     expect(((await verdict.json()) as { dbVersion?: string; verdict?: string }).dbVersion).toBe(result?.dbVersion);

@@ -13,7 +13,7 @@ import { openStore } from "../../shared/store/open-store.js";
 import type { Store } from "../../shared/store/port.js";
 import { buildVulnDb } from "../../shared/vulndb/db/build.js";
 import { fileDbProvider, blobDbProvider, publishDb } from "../../shared/vulndb/provider.js";
-import { reportBlobName } from "../../shared/vulndb/rematch.js";
+import { getSarifReport } from "../../shared/usecases/images-api.js";
 import { readLocalSource } from "../../shared/vulndb/sources.js";
 import { facts, osv, pkg, tempDir, writeRecords } from "./support.js";
 
@@ -80,8 +80,8 @@ describe("rematch-requests", () => {
     expect((await store.images.get(digest))?.doc.result?.dbVersion).toBe(NO_DB_VERSION);
   });
 
-  it("matches the stored SBOM against the DB, writes findings, gaps, version and the full report", async () => {
-    writeRecords(join(t.dir, "osv"), [osv("DSA-5500-1", "Debian:12", "util-linux", [{ introduced: "0" }, { fixed: "2.38.1-5+deb12u4" }])]);
+  it("matches the stored SBOM against the DB and writes findings, gaps and version; the report is made on request", async () => {
+    writeRecords(join(t.dir, "osv"), [osv("DSA-5500-1", "Debian:12", "util-linux", [{ introduced: "0" }, { fixed: "2.38.1-5+deb12u4" }], { summary: "util-linux: wall escape sequences", references: [{ type: "ADVISORY", url: "https://security-tracker.debian.org/tracker/DSA-5500-1" }] })]);
     const report = await buildVulnDb({ out: dbFile, inputs: [{ name: "t", kind: "osv-dir", location: "t", records: readLocalSource(join(t.dir, "osv")) }], now: new Date() });
     await invoke({ digest, cause: "new DB" }, services(fileDbProvider(dbFile)));
     const result = (await store.images.get(digest))?.doc.result;
@@ -91,8 +91,15 @@ describe("rematch-requests", () => {
       ["DSA-5500-1", "mount", "util-linux", layer]
     ]);
     expect(result?.coverageGaps).toEqual([{ kind: "distro-eol", detail: "kept: the indexer's" }]);
-    const full = JSON.parse((await blobs.get(BLOB_CONTAINERS.results, reportBlobName(digest)))?.toString() ?? "{}") as { findings: { summary?: string; references: string[] }[] };
-    expect(full.findings).toHaveLength(2);
+    // No report is written: it is made on request, with the records' summaries and references.
+    const reports: string[] = [];
+    for await (const name of blobs.list(BLOB_CONTAINERS.results, "reports/")) reports.push(name);
+    expect(reports).toEqual([]);
+    const sarif = JSON.parse(
+      (await getSarifReport({ images: store.images, blobs, matcher: () => fileDbProvider(dbFile).matcher(), now: () => new Date() }, digest)).bytes.toString("utf8")
+    ) as { runs: { results: { ruleId: string; locations: unknown[] }[]; tool: { driver: { rules: { shortDescription: { text: string }; helpUri?: string }[] } } }[] };
+    expect(sarif.runs[0]?.results.map((r) => r.ruleId)).toEqual(["DSA-5500-1", "DSA-5500-1"]);
+    expect(sarif.runs[0]?.tool.driver.rules).toEqual([expect.objectContaining({ shortDescription: { text: "util-linux: wall escape sequences" }, helpUri: "https://security-tracker.debian.org/tracker/DSA-5500-1" })]);
   });
 
   it("serves a DB published as a blob, downloading each version once", async () => {
