@@ -11,10 +11,11 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { parseOsvText, type OsvRecord } from "../osv.js";
 import { normalizeName } from "../names.js";
+import { recordFacts } from "../record-facts.js";
 import { flattenRange } from "../versions/ranges.js";
 import type { RawRecord } from "../sources.js";
 import { DB_FORMAT, INDEX_SQL, SCHEMA_SQL, type SourceInfo } from "./format.js";
-import { readDbInfo } from "./reader.js";
+import { readDbInfo, type StoredVuln } from "./reader.js";
 
 export interface OsvInput {
   /** Stable name, the key of its watermark: `osv:Debian`, `osv-dir:/path`, `npm-bulk`. */
@@ -58,6 +59,8 @@ export interface BuildReport {
 
 const PROGRESS_EVERY = 50_000;
 const PAGE = 2_000;
+/** Records read by id for their severity, remembered at once during a build. */
+const LOOKUP_LIMIT = 100_000;
 
 /** `2026-11-23T10:00:00.000Z` → `20261123T100000Z`, the time part of a DB version. */
 function compactTime(at: Date): string {
@@ -196,8 +199,22 @@ function derive(db: Database.Database): string {
   db.function("content_hash", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex").slice(0, 16));
   db.exec(`CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL);
     CREATE TEMP TABLE record_hashes (id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE record_facts (id TEXT PRIMARY KEY, facts TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE alias_pairs (vuln TEXT NOT NULL, alias TEXT NOT NULL);`);
   const insertRecordHash = db.prepare("INSERT INTO record_hashes (id, hash) VALUES (?, ?)");
+  const insertRecordFacts = db.prepare("INSERT INTO record_facts (id, facts) VALUES (?, ?)");
+  // A record without a severity of its own takes an alias's: those are read by id, a few thousand
+  // distinct ones (the CVEs that many advisories name), remembered up to a bound.
+  const byId = db.prepare("SELECT json FROM vulns WHERE id = ?").pluck();
+  const named = new Map<string, StoredVuln | undefined>();
+  const lookup = (id: string): StoredVuln | undefined => {
+    if (named.has(id)) return named.get(id);
+    const json = byId.get(id) as string | undefined;
+    const found = json === undefined ? undefined : (JSON.parse(json) as StoredVuln);
+    if (named.size >= LOOKUP_LIMIT) named.clear();
+    named.set(id, found);
+    return found;
+  };
   const insertAliasPair = db.prepare("INSERT INTO alias_pairs (vuln, alias) VALUES (?, ?)");
   const page = db.prepare("SELECT id, modified, json, affected FROM vulns WHERE id > ? ORDER BY id LIMIT ?");
   const insertAffected = db.prepare("INSERT INTO staged (ecosystem, name, vuln, entry) VALUES (?, ?, ?, ?)");
@@ -214,12 +231,14 @@ function derive(db: Database.Database): string {
         insertRecordHash.run(row.id, oneShotHash("sha256", row.json, "hex").slice(0, 16));
         // Written by this module from a validated record: trusted.
         const record = JSON.parse(row.json) as OsvRecord;
+        insertRecordFacts.run(row.id, JSON.stringify(recordFacts(record, lookup)));
         const affected = JSON.parse(row.affected) as NonNullable<OsvRecord["affected"]>;
         const seen = new Set<string>();
         for (const entry of affected) {
           if (entry.package === undefined) continue;
           const { package: pkg, ranges, versions, ...other } = entry;
-          // `[flat ranges, versions or 0, the entry's other fields or 0]`: the package is the row's key.
+          // `[flat ranges, versions or 0, the entry's other fields or 0]`: the package is the row's key;
+          // the record's id, hash and facts are joined in below.
           const row = [ranges?.map(flattenRange) ?? 0, versions ?? 0, Object.keys(other).length === 0 ? 0 : other];
           insertAffected.run(pkg.ecosystem, normalizeName(pkg.ecosystem, pkg.name), record.id, JSON.stringify(row).slice(1, -1));
           seen.add(pkg.ecosystem);
@@ -244,10 +263,10 @@ function derive(db: Database.Database): string {
      CREATE UNIQUE INDEX temp.record_deps_id ON record_deps (id);
      INSERT INTO packages (ecosystem, name, hash, entries)
      SELECT ecosystem, name, content_hash(entries), entries FROM (
-       SELECT s.ecosystem, s.name, '[' || group_concat('[' || json_quote(s.vuln) || ',' || json_quote(d.hash) || ',' || s.entry || ']', ',' ORDER BY s.vuln, s.entry) || ']' AS entries
-       FROM staged s JOIN record_deps d ON d.id = s.vuln GROUP BY s.ecosystem, s.name ORDER BY s.ecosystem, s.name
+       SELECT s.ecosystem, s.name, '[' || group_concat('[' || json_quote(s.vuln) || ',' || json_quote(d.hash) || ',' || s.entry || ',' || f.facts || ']', ',' ORDER BY s.vuln, s.entry) || ']' AS entries
+       FROM staged s JOIN record_deps d ON d.id = s.vuln JOIN record_facts f ON f.id = s.vuln GROUP BY s.ecosystem, s.name ORDER BY s.ecosystem, s.name
      );
-     DROP TABLE temp.record_deps; DROP TABLE temp.alias_pairs; DROP TABLE temp.record_hashes; DROP TABLE temp.staged;`
+     DROP TABLE temp.record_deps; DROP TABLE temp.alias_pairs; DROP TABLE temp.record_hashes; DROP TABLE temp.record_facts; DROP TABLE temp.staged;`
   );
   const insertEco = db.prepare("INSERT INTO ecosystems (ecosystem, records) VALUES (?, ?)");
   db.transaction(() => {

@@ -14,10 +14,12 @@
  *   records that matched); a rowid table for the reason `INDEX_SQL` gives;
  * - `packages` (ecosystem, name, hash, entries): one row per package a record names, `name` normalised
  *   (`names.ts`), `entries` a JSON array with one `[record id, record hash, flat ranges, versions,
- *   other fields]` per `affected[]` entry, in record-id order: ranges as `versions/ranges.ts`
- *   flattens them, `versions` and the entry's other fields (`ecosystem_specific`, …) `0` when
- *   absent, the record hash (16 hex digits of sha256) covering the record and the records it names
- *   in `aliases`/`upstream` — all a finding from the entry reads. `hash` is that of `entries`. One
+ *   other fields, record facts]` per `affected[]` entry, in record-id order: ranges as
+ *   `versions/ranges.ts` flattens them, `versions` and the entry's other fields
+ *   (`ecosystem_specific`, …) `0` when absent, the record hash (16 hex digits of sha256) covering
+ *   the record and the records it names in `aliases`/`upstream` — all a finding from the entry
+ *   reads — and the record's facts (`record-facts.ts`: reported id, aliases, upstream ids,
+ *   severity), so that most findings are made without reading the record. `hash` is that of `entries`. One
  *   point read and one `JSON.parse` of arrays of strings per package a match asks about (format 1
  *   kept a row per entry, and a rematch spent most of its time stepping through them and parsing
  *   objects); the hashes let the matcher for the next DB version keep what it worked out for every
@@ -26,7 +28,7 @@
  * - `ecosystems` (ecosystem, records): how many records name each ecosystem string;
  * - `repository_cpes` (repository, cpe): Red Hat's repository-to-cpe.json, content set → CPE.
  */
-export const DB_FORMAT = "scanhook-vulndb/5";
+export const DB_FORMAT = "scanhook-vulndb/6";
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

@@ -6,6 +6,7 @@
 import Database from "better-sqlite3";
 import { ScanhookError } from "../../domain/errors.js";
 import type { OsvAffected, OsvRecord } from "../osv.js";
+import type { RecordFacts } from "../record-facts.js";
 import type { FlatRange } from "../versions/ranges.js";
 import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
 
@@ -21,9 +22,11 @@ export interface PackageEntries {
   readonly versions: readonly (readonly string[] | undefined)[];
   /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
   readonly others: readonly OsvAffected[];
+  /** Each entry's record's facts as the only record of a finding (`record-facts.ts`); the matcher reads the record where one is missing. */
+  readonly facts: readonly (RecordFacts | undefined)[];
 }
 
-const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: [], ranges: [], versions: [], others: [] });
+const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: [], ranges: [], versions: [], others: [], facts: [] });
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
 
@@ -92,20 +95,22 @@ export class VulnDb {
     const text = this.affectedStmt.get(ecosystem, name) as string | undefined;
     if (text === undefined) return NO_ENTRIES;
     // Written by the build from validated records: trusted.
-    const rows = JSON.parse(text) as [string, string, FlatRange[] | 0, string[] | 0, OsvAffected | 0][];
+    const rows = JSON.parse(text) as [string, string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, RecordFacts][];
     const vulnIds: string[] = [];
     const recordHashes: string[] = [];
     const ranges: (FlatRange[] | undefined)[] = [];
     const versions: (string[] | undefined)[] = [];
     const others: OsvAffected[] = [];
-    for (const [vulnId, recordHash, r, v, other] of rows) {
+    const facts: RecordFacts[] = [];
+    for (const [vulnId, recordHash, r, v, other, f] of rows) {
       vulnIds.push(vulnId);
       recordHashes.push(recordHash);
       ranges.push(r === 0 ? undefined : r);
       versions.push(v === 0 ? undefined : v);
       others.push(other === 0 ? NO_FIELDS : other);
+      facts.push(f);
     }
-    return { vulnIds, recordHashes, ranges, versions, others };
+    return { vulnIds, recordHashes, ranges, versions, others, facts };
   }
 
   /**

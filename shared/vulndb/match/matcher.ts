@@ -21,6 +21,7 @@ import type { OsvAffected } from "../osv.js";
 import { severityOf } from "../severity.js";
 import { baseEcosystem, compareVersions, comparatorFor, parseVersion } from "../versions/index.js";
 import { CompiledEntries } from "../versions/ranges.js";
+import { entryHasNoSeverity, preferredId, type RecordFacts } from "../record-facts.js";
 import { familyFor, FAMILY_VERSIONS, type Family, type FamilyContext, type MatchQuery } from "./families/index.js";
 
 /** What the matcher reads from a DB; `VulnDb` implements it. */
@@ -66,6 +67,8 @@ interface Hit {
   readonly queryName: string;
   readonly entries: OsvAffected[];
   readonly fixes: string[];
+  /** The record's facts as the only record of a group (the DB's, `record-facts.ts`); undefined when the data has none. */
+  readonly facts: RecordFacts | undefined;
 }
 
 interface EcosystemInfo {
@@ -84,6 +87,7 @@ interface CompiledPackage {
   readonly recordHashes: readonly string[];
   /** Each entry's fields besides its ranges and versions: what severity and `accept` read. */
   readonly others: readonly OsvAffected[];
+  readonly facts: readonly (RecordFacts | undefined)[];
   readonly entries: CompiledEntries;
 }
 
@@ -165,16 +169,6 @@ function lowestFix(fixes: readonly string[], ecosystem: string): string | undefi
     }
   }
   return best;
-}
-
-/**
- * Reported id of a group (its records' ids and aliases): a CVE id if there is one, else a GHSA,
- * else the smallest, so the same vulnerability reached through different records (a GHSA on one
- * package, a PYSEC on another) carries one id and counts once.
- */
-function preferredId(ids: readonly string[]): string {
-  const rank = (id: string): number => (id.startsWith("CVE-") ? 0 : id.startsWith("GHSA-") ? 1 : 2);
-  return [...ids].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))[0] ?? "";
 }
 
 /**
@@ -287,7 +281,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
           return before;
         }
         const found = db.affected(ecosystem, normalized);
-        compiled = { hash, vulnIds: found.vulnIds, recordHashes: found.recordHashes, others: found.others, entries: new CompiledEntries(found.ranges, found.versions, ecosystem) };
+        compiled = { hash, vulnIds: found.vulnIds, recordHashes: found.recordHashes, others: found.others, facts: found.facts, entries: new CompiledEntries(found.ranges, found.versions, ecosystem) };
         compiledRows.set(key, compiled);
       }
       entry = { compiled, byPackage: new Answers(), bySource: new Answers(), groups: new Map(), earlier: before?.groups };
@@ -329,7 +323,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
     // every answer is kept for the DB's life.
     let byVuln: Map<string, Hit> | undefined;
     let unreadable: string[] | undefined;
-    const { vulnIds, recordHashes, others, entries } = pkg.compiled;
+    const { vulnIds, recordHashes, others, facts, entries } = pkg.compiled;
     for (let i = 0; i < entries.length; i++) {
       const other = others[i] as OsvAffected;
       if (q.accept !== undefined && !q.accept(other)) continue;
@@ -341,7 +335,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       byVuln ??= new Map();
       let hit = byVuln.get(vulnId);
       if (hit === undefined) {
-        hit = { vulnId, recordHash: recordHashes[i] as string, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [] };
+        hit = { vulnId, recordHash: recordHashes[i] as string, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [], facts: facts[i] };
         byVuln.set(vulnId, hit);
       }
       hit.entries.push(other);
@@ -372,6 +366,8 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
   const groupsFor = (hits: readonly Hit[], cache: Map<string, Group> | undefined, earlier?: ReadonlyMap<string, Group>): Group[] => {
+    const alone = singleRecordGroups(hits);
+    if (alone !== undefined) return alone;
     // Hits already grouped alone (here, or by the matcher before for a record that has not
     // changed) keep their groups without reading their records, as long as no other group shares
     // an id with them (the union would then have merged them); the rest are grouped from records.
@@ -447,6 +443,36 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       out.push(g);
     }
     // In findings' order already: an SBOM's findings are then runs that the final sort merges.
+    return out.sort(byRankId);
+  };
+
+  /**
+   * The groups of hits that each stand alone, made from the facts the DB keeps with every entry and
+   * no record read: when no two hits' records share an id (the union below would merge them) and
+   * no matched entry has a severity of its own (the record's facts assume none). Undefined
+   * otherwise, and the records decide.
+   */
+  const singleRecordGroups = (hits: readonly Hit[]): Group[] | undefined => {
+    let ids = 0;
+    const seen = new Set<string>();
+    for (const h of hits) {
+      if (h.facts === undefined) return undefined;
+      for (const e of h.entries) if (!entryHasNoSeverity(e)) return undefined;
+      seen.add(h.facts[0]);
+      for (const a of h.facts[1]) seen.add(a);
+      ids += 1 + h.facts[1].length;
+    }
+    if (seen.size !== ids) return undefined;
+    const out: Group[] = [];
+    for (const h of hits) {
+      const [id, aliases, upstreamIds, severity, score, severitySource] = h.facts as RecordFacts;
+      const fixed = lowestFix(h.fixes, h.ecosystem);
+      const made: Group = { id, aliases, upstreamIds, severity, fixable: fixed !== undefined, ecosystem: h.ecosystem, severitySource, recordIds: [h.vulnId], detail: undefined };
+      if (score !== null) made.score = score;
+      if (h.via === "source") made.sourcePackage = h.queryName;
+      if (fixed !== undefined) made.fixedVersion = fixed;
+      out.push(made);
+    }
     return out.sort(byRankId);
   };
 
