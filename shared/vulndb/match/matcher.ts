@@ -171,6 +171,38 @@ function lowestFix(fixes: readonly string[], ecosystem: string): string | undefi
   return best;
 }
 
+/** A group of one record, from the facts the DB keeps for it. */
+function groupFrom(f: RecordFacts, vulnId: string, via: MatchQuery["via"], queryName: string, ecosystem: string, fixed: string | undefined): Group {
+  const [id, aliases, upstreamIds, severity, score, severitySource] = f;
+  const g: Group = { id, aliases, upstreamIds, severity, fixable: fixed !== undefined, ecosystem, severitySource, recordIds: [vulnId], detail: undefined };
+  if (score !== null) g.score = score;
+  if (via === "source") g.sourcePackage = queryName;
+  if (fixed !== undefined) g.fixedVersion = fixed;
+  return g;
+}
+
+/** Takes `fixed` as the group's fix when it is the lowest so far (as {@link lowestFix} picks). */
+function setFix(g: Group, fixed: string): void {
+  if (g.fixedVersion !== undefined) {
+    const c = compareVersions(fixed, g.fixedVersion, g.ecosystem);
+    if (!c.ok || c.value >= 0) return;
+  }
+  g.fixedVersion = fixed;
+  g.fixable = true;
+}
+
+/** True when no id (reported or alias) is in two groups: records that name each other are one vulnerability. */
+function disjoint(groups: readonly Group[]): boolean {
+  let ids = 0;
+  const seen = new Set<string>();
+  for (const g of groups) {
+    seen.add(g.id);
+    for (const a of g.aliases) seen.add(a);
+    ids += 1 + g.aliases.length;
+  }
+  return seen.size === ids;
+}
+
 /**
  * Answers by installed version. A package is asked about in a handful of versions across a
  * registry's images, and those are found by comparing strings: hashing a string freshly parsed
@@ -185,18 +217,7 @@ class Answers {
   get(version: string): Evaluated | undefined {
     if (this.map !== undefined) return this.map.get(version);
     const versions = this.versions;
-    for (let i = 0; i < versions.length; i++) {
-      if (versions[i] !== version) continue;
-      const value = this.values[i] as Evaluated;
-      // Most images hold a package's most common version: it moves to the front, found first.
-      if (i > 0) {
-        versions[i] = versions[0] as string;
-        this.values[i] = this.values[0] as Evaluated;
-        versions[0] = version;
-        this.values[0] = value;
-      }
-      return value;
-    }
+    for (let i = 0; i < versions.length; i++) if (versions[i] === version) return this.values[i];
     return undefined;
   }
 
@@ -215,16 +236,59 @@ class Answers {
   }
 }
 
-/** One package of one ecosystem as the DB has it, compiled once, with the answers given so far. */
-interface PackageEntry {
-  readonly compiled: CompiledPackage;
-  /** Answers to queries by the package's own name and by its source name. */
-  readonly byPackage: Answers;
-  readonly bySource: Answers;
+/**
+ * One package of one ecosystem as the DB has it, compiled once, with the answers given so far. The
+ * answer last given for each way of asking (by the package's own name, by its source name) is
+ * held in the entry itself: most images hold a package's most common version, and a warm rematch
+ * is mostly these lookups, each a chain of memory reads.
+ */
+class PackageEntry {
   /** Groups by the records and fixes they were made of: the same for many installed versions. */
-  readonly groups: Map<string, Group>;
-  /** The groups the matcher of the DB version before made for this package, still good for every record it did not change. */
-  readonly earlier: ReadonlyMap<string, Group> | undefined;
+  readonly groups = new Map<string, Group>();
+  private sourceVersion: string | undefined;
+  private sourceAnswer: Evaluated | undefined;
+  private packageVersion: string | undefined;
+  private packageAnswer: Evaluated | undefined;
+  /** Every answer given, the last one asked for also in the fields above. */
+  private sources: Answers | undefined;
+  private packages: Answers | undefined;
+
+  constructor(
+    readonly compiled: CompiledPackage,
+    /** The groups the matcher of the DB version before made for this package, still good for every record it did not change. */
+    readonly earlier: ReadonlyMap<string, Group> | undefined
+  ) {}
+
+  answer(via: MatchQuery["via"], version: string): Evaluated | undefined {
+    if (via === "source") {
+      if (this.sourceVersion === version) return this.sourceAnswer;
+      const found = this.sources?.get(version);
+      if (found !== undefined) {
+        this.sourceVersion = version;
+        this.sourceAnswer = found;
+      }
+      return found;
+    }
+    if (this.packageVersion === version) return this.packageAnswer;
+    const found = this.packages?.get(version);
+    if (found !== undefined) {
+      this.packageVersion = version;
+      this.packageAnswer = found;
+    }
+    return found;
+  }
+
+  remember(via: MatchQuery["via"], version: string, value: Evaluated): void {
+    if (via === "source") {
+      (this.sources ??= new Answers()).set(version, value);
+      this.sourceVersion = version;
+      this.sourceAnswer = value;
+    } else {
+      (this.packages ??= new Answers()).set(version, value);
+      this.packageVersion = version;
+      this.packageAnswer = value;
+    }
+  }
 }
 
 /** Packages and answers remembered in all (memory stays bounded: past this, the matcher starts over). */
@@ -284,7 +348,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
         compiled = { hash, vulnIds: found.vulnIds, recordHashes: found.recordHashes, others: found.others, facts: found.facts, entries: new CompiledEntries(found.ranges, found.versions, ecosystem) };
         compiledRows.set(key, compiled);
       }
-      entry = { compiled, byPackage: new Answers(), bySource: new Answers(), groups: new Map(), earlier: before?.groups };
+      entry = new PackageEntry(compiled, before?.groups);
       grow();
       byName.set(name, entry);
     }
@@ -301,9 +365,9 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       remembered = 0;
     }
   };
-  const remember = (answersOf: Answers, version: string, value: Evaluated): void => {
+  const remember = (pkg: PackageEntry, q: MatchQuery, value: Evaluated): void => {
     grow();
-    answersOf.set(version, value);
+    pkg.remember(q.via, q.version, value);
   };
 
   // Rematching thousands of stored images asks the same few thousand questions again and again:
@@ -311,14 +375,57 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
   // narrows entries (`accept`), or asks `fresh`, is answered afresh each time.
   const evaluate = (q: MatchQuery, fresh = false): Evaluated => {
     const pkg = packageFor(q.ecosystem, q.name);
-    const answersOf = fresh || q.accept !== undefined ? undefined : q.via === "source" ? pkg.bySource : pkg.byPackage;
-    const cached = answersOf?.get(q.version);
+    const remembered = !fresh && q.accept === undefined;
+    const cached = remembered ? pkg.answer(q.via, q.version) : undefined;
     if (cached !== undefined) return cached;
     if (!parseVersion(q.version, q.ecosystem).ok) {
       const out: Evaluated = { parsed: false, hits: [], unreadable: [], groups: [] };
-      if (answersOf !== undefined) remember(answersOf, q.version, out);
+      if (remembered) remember(pkg, q, out);
       return out;
     }
+    const out = remembered ? (fromFacts(pkg, q) ?? collectHits(pkg, q)) : collectHits(pkg, q);
+    if (remembered) remember(pkg, q, out);
+    return out;
+  };
+
+  /**
+   * The answer with its groups made straight from the record facts the DB keeps (no hit objects,
+   * no record read), or undefined when some hit needs its records (`standsAlone`). Entries are in
+   * record-id order, so a record's entries are adjacent: a run of them is one hit.
+   */
+  const fromFacts = (pkg: PackageEntry, q: MatchQuery): Evaluated | undefined => {
+    const { vulnIds, others, facts, entries } = pkg.compiled;
+    let groups: Group[] | undefined;
+    let unreadable: string[] | undefined;
+    let last: Group | undefined;
+    let lastVuln: string | undefined;
+    let aliased = false;
+    for (let i = 0; i < entries.length; i++) {
+      const result = entries.evaluate(q.version, i);
+      const vulnId = vulnIds[i] as string;
+      if (result.warnings.length > 0 && !result.affected) (unreadable ??= []).push(vulnId);
+      if (!result.affected) continue;
+      const f = facts[i];
+      if (f === undefined || !entryHasNoSeverity(others[i] as OsvAffected)) return undefined;
+      if (last !== undefined && vulnId === lastVuln) {
+        // Another entry of the same record: its fix counts too (the lowest stands).
+        if (result.fixed !== undefined) setFix(last, result.fixed);
+        continue;
+      }
+      // Out of record-id order (not the DB's), a record's entries could be apart: the hits decide.
+      if (lastVuln !== undefined && vulnId < lastVuln) return undefined;
+      if (f[1].length > 0) aliased = true;
+      last = groupFrom(f, vulnId, q.via, q.name, q.ecosystem, result.fixed);
+      lastVuln = vulnId;
+      (groups ??= []).push(last);
+    }
+    if (groups === undefined) return unreadable === undefined ? NOTHING : { parsed: true, hits: [], unreadable, groups: [] };
+    if (aliased && !disjoint(groups)) return undefined;
+    return { parsed: true, hits: undefined, unreadable: unreadable ?? [], groups: groups.sort(byRankId) };
+  };
+
+  /** The answer as hits, grouped later from their records (or their facts, `standsAlone`). */
+  const collectHits = (pkg: PackageEntry, q: MatchQuery): Evaluated => {
     // Allocated only when needed: most answers for an image's newest packages hold no hit, and
     // every answer is kept for the DB's life.
     let byVuln: Map<string, Hit> | undefined;
@@ -341,10 +448,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       hit.entries.push(other);
       if (result.fixed !== undefined) hit.fixes.push(result.fixed);
     }
-    const out: Evaluated =
-      byVuln === undefined && unreadable === undefined ? NOTHING : { parsed: true, hits: byVuln === undefined ? [] : [...byVuln.values()], unreadable: unreadable ?? [], groups: undefined };
-    if (answersOf !== undefined) remember(answersOf, q.version, out);
-    return out;
+    return byVuln === undefined && unreadable === undefined ? NOTHING : { parsed: true, hits: byVuln === undefined ? [] : [...byVuln.values()], unreadable: unreadable ?? [], groups: undefined };
   };
 
   // Per ecosystem string: its base name and family, or no family when its versions cannot be ordered.
@@ -366,7 +470,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
 
   /** The package-independent part of each finding: computed once per set of hits, stamped per package. */
   const groupsFor = (hits: readonly Hit[], cache: Map<string, Group> | undefined, earlier?: ReadonlyMap<string, Group>): Group[] => {
-    const alone = singleRecordGroups(hits);
+    const alone = standsAlone(hits);
     if (alone !== undefined) return alone;
     // Hits already grouped alone (here, or by the matcher before for a record that has not
     // changed) keep their groups without reading their records, as long as no other group shares
@@ -452,28 +556,15 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
    * no matched entry has a severity of its own (the record's facts assume none). Undefined
    * otherwise, and the records decide.
    */
-  const singleRecordGroups = (hits: readonly Hit[]): Group[] | undefined => {
-    let ids = 0;
-    const seen = new Set<string>();
-    for (const h of hits) {
-      if (h.facts === undefined) return undefined;
-      for (const e of h.entries) if (!entryHasNoSeverity(e)) return undefined;
-      seen.add(h.facts[0]);
-      for (const a of h.facts[1]) seen.add(a);
-      ids += 1 + h.facts[1].length;
-    }
-    if (seen.size !== ids) return undefined;
+  const standsAlone = (hits: readonly Hit[]): Group[] | undefined => {
     const out: Group[] = [];
     for (const h of hits) {
-      const [id, aliases, upstreamIds, severity, score, severitySource] = h.facts as RecordFacts;
-      const fixed = lowestFix(h.fixes, h.ecosystem);
-      const made: Group = { id, aliases, upstreamIds, severity, fixable: fixed !== undefined, ecosystem: h.ecosystem, severitySource, recordIds: [h.vulnId], detail: undefined };
-      if (score !== null) made.score = score;
-      if (h.via === "source") made.sourcePackage = h.queryName;
-      if (fixed !== undefined) made.fixedVersion = fixed;
-      out.push(made);
+      if (h.facts === undefined || !h.entries.every(entryHasNoSeverity)) return undefined;
+      const g = groupFrom(h.facts, h.vulnId, h.via, h.queryName, h.ecosystem, undefined);
+      for (const f of h.fixes) setFix(g, f);
+      out.push(g);
     }
-    return out.sort(byRankId);
+    return disjoint(out) ? out.sort(byRankId) : undefined;
   };
 
   const hitKey = (h: Hit): string => `${h.via}\0${h.queryName}\0${h.vulnId}\0${h.recordHash}\0${h.fixes.join("\0")}`;
