@@ -1,5 +1,6 @@
 // npm run bench:match — re-match 1,000 stored Debian-sized SBOMs (100–400 packages) against a DB of
-// ≥ 100,000 generated OSV records, and in the same run time plain JSON.parse of the same files (the
+// ≥ 100,000 generated OSV records, as the product's rematch does (storedFacts, then matcher.match:
+// shared/vulndb/rematch.ts), and in the same run time plain JSON.parse of the same files (the
 // floor: reading a stored SBOM at all): with a cold matcher, and after an update of the DB (the
 // matcher for the new version made from the one before). Also the time and peak RSS of building
 // a DB from 300,000 records. A benchmark, not a test: it prints figures and asserts nothing.
