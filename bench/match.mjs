@@ -54,7 +54,8 @@ function* records(n, update = 0) {
     const fixed = version(s, changed ? 1 + (rev % 8) : rev);
     const rec = {
       id: `DEBIAN-CVE-2099-${String(i).padStart(6, "0")}`,
-      modified: changed ? `2024-06-${String(1 + (update % 28)).padStart(2, "0")}T00:00:00Z` : "2024-05-01T00:00:00Z",
+      // Dated by the update that changed it: each DB differs from the one before in 1% of records.
+      modified: changed ? `2024-06-${String(1 + ((i % 100) % 28)).padStart(2, "0")}T00:00:00Z` : "2024-05-01T00:00:00Z",
       upstream: [`CVE-2099-${String(i).padStart(6, "0")}`],
       summary: `generated record ${i}`,
       severity: i % 3 === 0 ? [{ type: "CVSS_V3", score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" }] : undefined,
