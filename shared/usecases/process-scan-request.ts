@@ -107,9 +107,11 @@ export async function processScanRequest(request: ScanRequest, deps: ProcessScan
       throw new ScanhookError("MANIFEST.INVALID", `manifest ${request.digest} is not a manifest scanhook understands: ${classified.reason}`);
     }
     const facts = classified.facts;
+    // An index's platforms are linked to it before it says `done`: whoever sees the index done
+    // finds each platform's record naming it, with its platform.
+    if (facts.kind === "index") await recordChildren(request, deps, facts);
     const recorded = await recordManifest(request, deps, facts, manifest.bytes.length);
     if (facts.kind === "index") {
-      await recordChildren(request, deps, facts);
       // Platforms scanned before this index was (pushed alone, or listed by another index) count at once.
       await refreshIndexResult(deps.images, request.digest, deps.now);
     }
