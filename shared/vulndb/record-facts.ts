@@ -14,6 +14,33 @@ import { severityOf } from "./severity.js";
 export type RecordFacts = readonly [id: string, aliases: string[], upstream: string[], severity: Severity, score: number | null, source: string];
 
 /**
+ * {@link RecordFacts} as the DB stores them: the id `0` when it is the record's own, a list `0`
+ * when empty. Read back with {@link expandFacts}, the record's id string and one empty list are
+ * shared by every entry instead of each holding copies for the DB's life.
+ */
+export type StoredFacts = readonly [id: string | 0, aliases: string[] | 0, upstream: string[] | 0, severity: Severity, score: number | null, source: string];
+
+/**
+ * A package's record facts column by column (entry `i` is the `i`th of each), as the reader
+ * returns them: a few arrays per package rather than a tuple per entry.
+ */
+export interface FactColumns {
+  readonly ids: readonly string[];
+  readonly aliases: readonly string[][];
+  readonly upstream: readonly string[][];
+  readonly severity: readonly Severity[];
+  readonly score: readonly (number | null)[];
+  readonly source: readonly string[];
+}
+
+/** Shared by every record with no aliases or no upstream ids; frozen, as it is shared. */
+export const NO_IDS: string[] = Object.freeze([]) as unknown as string[];
+
+export function storeFacts(recordId: string, f: RecordFacts): StoredFacts {
+  return [f[0] === recordId ? 0 : f[0], f[1].length === 0 ? 0 : f[1], f[2].length === 0 ? 0 : f[2], f[3], f[4], f[5]];
+}
+
+/**
  * Reported id of a group (its records' ids and aliases): a CVE id if there is one, else a GHSA,
  * else the smallest, so the same vulnerability reached through different records (a GHSA on one
  * package, a PYSEC on another) carries one id and counts once.

@@ -22,7 +22,7 @@ function withoutFacts(db: VulnData): { data: VulnData; reads: () => number } {
   const data: VulnData = {
     version: db.version,
     ecosystemRecords: (e) => db.ecosystemRecords(e),
-    affected: (e, n) => ({ ...db.affected(e, n), facts: [] }),
+    affected: (e, n) => ({ ...db.affected(e, n), facts: undefined }),
     packageHash: (e, n) => db.packageHash(e, n),
     vuln: (id) => {
       reads++;

@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { parseOsvText, type OsvRecord } from "../osv.js";
 import { normalizeName } from "../names.js";
-import { recordFacts } from "../record-facts.js";
+import { recordFacts, storeFacts } from "../record-facts.js";
 import { flattenRange } from "../versions/ranges.js";
 import type { RawRecord } from "../sources.js";
 import { DB_FORMAT, INDEX_SQL, SCHEMA_SQL, type SourceInfo } from "./format.js";
@@ -231,7 +231,7 @@ function derive(db: Database.Database): string {
         insertRecordHash.run(row.id, oneShotHash("sha256", row.json, "hex").slice(0, 16));
         // Written by this module from a validated record: trusted.
         const record = JSON.parse(row.json) as OsvRecord;
-        insertRecordFacts.run(row.id, JSON.stringify(recordFacts(record, lookup)));
+        insertRecordFacts.run(row.id, JSON.stringify(storeFacts(record.id, recordFacts(record, lookup))));
         const affected = JSON.parse(row.affected) as NonNullable<OsvRecord["affected"]>;
         const seen = new Set<string>();
         for (const entry of affected) {

@@ -6,7 +6,7 @@
 import Database from "better-sqlite3";
 import { ScanhookError } from "../../domain/errors.js";
 import type { OsvAffected, OsvRecord } from "../osv.js";
-import type { RecordFacts } from "../record-facts.js";
+import { NO_IDS, type FactColumns, type StoredFacts } from "../record-facts.js";
 import type { FlatRange } from "../versions/ranges.js";
 import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
 
@@ -22,11 +22,11 @@ export interface PackageEntries {
   readonly versions: readonly (readonly string[] | undefined)[];
   /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
   readonly others: readonly OsvAffected[];
-  /** Each entry's record's facts as the only record of a finding (`record-facts.ts`); the matcher reads the record where one is missing. */
-  readonly facts: readonly (RecordFacts | undefined)[];
+  /** The entries' records' facts as the only record of a finding (`record-facts.ts`); undefined when the data has none, and the matcher reads the records. */
+  readonly facts: FactColumns | undefined;
 }
 
-const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: [], ranges: [], versions: [], others: [], facts: [] });
+const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: [], ranges: [], versions: [], others: [], facts: undefined });
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
 
@@ -95,20 +95,26 @@ export class VulnDb {
     const text = this.affectedStmt.get(ecosystem, name) as string | undefined;
     if (text === undefined) return NO_ENTRIES;
     // Written by the build from validated records: trusted.
-    const rows = JSON.parse(text) as [string, string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, RecordFacts][];
+    const rows = JSON.parse(text) as [string, string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, StoredFacts][];
     const vulnIds: string[] = [];
     const recordHashes: string[] = [];
     const ranges: (FlatRange[] | undefined)[] = [];
     const versions: (string[] | undefined)[] = [];
     const others: OsvAffected[] = [];
-    const facts: RecordFacts[] = [];
+    const facts = { ids: [] as string[], aliases: [] as string[][], upstream: [] as string[][], severity: [] as StoredFacts[3][], score: [] as (number | null)[], source: [] as string[] };
     for (const [vulnId, recordHash, r, v, other, f] of rows) {
       vulnIds.push(vulnId);
       recordHashes.push(recordHash);
       ranges.push(r === 0 ? undefined : r);
       versions.push(v === 0 ? undefined : v);
       others.push(other === 0 ? NO_FIELDS : other);
-      facts.push(f);
+      // The record's own id and empty lists are shared, not kept per entry.
+      facts.ids.push(f[0] === 0 ? vulnId : f[0]);
+      facts.aliases.push(f[1] === 0 ? NO_IDS : f[1]);
+      facts.upstream.push(f[2] === 0 ? NO_IDS : f[2]);
+      facts.severity.push(f[3]);
+      facts.score.push(f[4]);
+      facts.source.push(f[5]);
     }
     return { vulnIds, recordHashes, ranges, versions, others, facts };
   }

@@ -21,7 +21,7 @@ import type { OsvAffected } from "../osv.js";
 import { severityOf } from "../severity.js";
 import { baseEcosystem, compareVersions, comparatorFor, parseVersion } from "../versions/index.js";
 import { CompiledEntries } from "../versions/ranges.js";
-import { entryHasNoSeverity, preferredId, type RecordFacts } from "../record-facts.js";
+import { entryHasNoSeverity, preferredId, type FactColumns } from "../record-facts.js";
 import { familyFor, FAMILY_VERSIONS, type Family, type FamilyContext, type MatchQuery } from "./families/index.js";
 
 /** What the matcher reads from a DB; `VulnDb` implements it. */
@@ -67,8 +67,9 @@ interface Hit {
   readonly queryName: string;
   readonly entries: OsvAffected[];
   readonly fixes: string[];
-  /** The record's facts as the only record of a group (the DB's, `record-facts.ts`); undefined when the data has none. */
-  readonly facts: RecordFacts | undefined;
+  /** The package's record facts (the DB's, `record-facts.ts`) and this record's entry in them; undefined when the data has none. */
+  readonly facts: FactColumns | undefined;
+  readonly factIndex: number;
 }
 
 interface EcosystemInfo {
@@ -87,7 +88,7 @@ interface CompiledPackage {
   readonly recordHashes: readonly string[];
   /** Each entry's fields besides its ranges and versions: what severity and `accept` read. */
   readonly others: readonly OsvAffected[];
-  readonly facts: readonly (RecordFacts | undefined)[];
+  readonly facts: FactColumns | undefined;
   readonly entries: CompiledEntries;
 }
 
@@ -114,8 +115,8 @@ interface Evaluated {
 type CompactPart = Omit<Finding, "packageName" | "packageVersion" | "purl" | "layer">;
 
 interface Group extends CompactPart {
-  /** The records that matched, the reported one first. */
-  readonly recordIds: readonly string[];
+  /** The records that matched, the reported one first (one record's id alone, not in a list). */
+  readonly recordIds: readonly string[] | string;
   detail: GroupFinding | undefined;
 }
 
@@ -171,11 +172,21 @@ function lowestFix(fixes: readonly string[], ecosystem: string): string | undefi
   return best;
 }
 
-/** A group of one record, from the facts the DB keeps for it. */
-function groupFrom(f: RecordFacts, vulnId: string, via: MatchQuery["via"], queryName: string, ecosystem: string, fixed: string | undefined): Group {
-  const [id, aliases, upstreamIds, severity, score, severitySource] = f;
-  const g: Group = { id, aliases, upstreamIds, severity, fixable: fixed !== undefined, ecosystem, severitySource, recordIds: [vulnId], detail: undefined };
-  if (score !== null) g.score = score;
+/** A group of one record (entry `i`'s), from the facts the DB keeps for it. */
+function groupFrom(f: FactColumns, i: number, vulnId: string, via: MatchQuery["via"], queryName: string, ecosystem: string, fixed: string | undefined): Group {
+  const g: Group = {
+    id: f.ids[i] as string,
+    aliases: f.aliases[i] as string[],
+    upstreamIds: f.upstream[i] as string[],
+    severity: f.severity[i] as Severity,
+    fixable: fixed !== undefined,
+    ecosystem,
+    severitySource: f.source[i] as string,
+    recordIds: vulnId,
+    detail: undefined
+  };
+  const score = f.score[i];
+  if (score !== null && score !== undefined) g.score = score;
   if (via === "source") g.sourcePackage = queryName;
   if (fixed !== undefined) g.fixedVersion = fixed;
   return g;
@@ -405,8 +416,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       const vulnId = vulnIds[i] as string;
       if (result.warnings.length > 0 && !result.affected) (unreadable ??= []).push(vulnId);
       if (!result.affected) continue;
-      const f = facts[i];
-      if (f === undefined || !entryHasNoSeverity(others[i] as OsvAffected)) return undefined;
+      if (facts === undefined || !entryHasNoSeverity(others[i] as OsvAffected)) return undefined;
       if (last !== undefined && vulnId === lastVuln) {
         // Another entry of the same record: its fix counts too (the lowest stands).
         if (result.fixed !== undefined) setFix(last, result.fixed);
@@ -414,8 +424,8 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       }
       // Out of record-id order (not the DB's), a record's entries could be apart: the hits decide.
       if (lastVuln !== undefined && vulnId < lastVuln) return undefined;
-      if (f[1].length > 0) aliased = true;
-      last = groupFrom(f, vulnId, q.via, q.name, q.ecosystem, result.fixed);
+      if ((facts.aliases[i] as string[]).length > 0) aliased = true;
+      last = groupFrom(facts, i, vulnId, q.via, q.name, q.ecosystem, result.fixed);
       lastVuln = vulnId;
       (groups ??= []).push(last);
     }
@@ -442,7 +452,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       byVuln ??= new Map();
       let hit = byVuln.get(vulnId);
       if (hit === undefined) {
-        hit = { vulnId, recordHash: recordHashes[i] as string, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [], facts: facts[i] };
+        hit = { vulnId, recordHash: recordHashes[i] as string, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [], facts, factIndex: i };
         byVuln.set(vulnId, hit);
       }
       hit.entries.push(other);
@@ -560,7 +570,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
     const out: Group[] = [];
     for (const h of hits) {
       if (h.facts === undefined || !h.entries.every(entryHasNoSeverity)) return undefined;
-      const g = groupFrom(h.facts, h.vulnId, h.via, h.queryName, h.ecosystem, undefined);
+      const g = groupFrom(h.facts, h.factIndex, h.vulnId, h.via, h.queryName, h.ecosystem, undefined);
       for (const f of h.fixes) setFix(g, f);
       out.push(g);
     }
@@ -603,9 +613,10 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
   const detailOf = (g: Group): GroupFinding => {
     let detail = g.detail;
     if (detail === undefined) {
-      const ordered = g.recordIds.map((id) => db.vuln(id)).filter((r): r is StoredVuln => r !== undefined);
+      const recordIds = typeof g.recordIds === "string" ? [g.recordIds] : g.recordIds;
+      const ordered = recordIds.map((id) => db.vuln(id)).filter((r): r is StoredVuln => r !== undefined);
       const summary = ordered.find((r) => r.summary !== undefined && r.summary !== "")?.summary;
-      const { recordIds, detail: _none, ...compact } = g;
+      const { recordIds: _ids, detail: _none, ...compact } = g;
       detail = {
         ...compact,
         severitySource: compact.severitySource ?? "unknown",
