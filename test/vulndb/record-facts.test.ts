@@ -66,7 +66,7 @@ describe("findings from the record facts the DB keeps", () => {
   it("equal the findings made from the records, and read no record where each record stands alone", async () => {
     let fromFacts = 0;
     await fc.assert(
-      fc.asyncProperty(records, fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 2, maxLength: 2 }), async (list, installed) => {
+      fc.asyncProperty(records, fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 3, maxLength: 3 }), async (list, installed) => {
         const osvRecords = list.map((r) => ({
           schema_version: "1.6.0",
           id: r.id,
@@ -87,7 +87,9 @@ describe("findings from the record facts the DB keeps", () => {
           const sbom = facts([
             pkg("bsdutils", `1:1.0-${installed[0] ?? 0}`, "Debian:12", { source: { name: "util-linux", version: `1.0-${installed[0] ?? 0}` } }),
             pkg("mount", `1.0-${installed[0] ?? 0}`, "Debian:12", { source: { name: "util-linux", version: `1.0-${installed[0] ?? 0}` } }),
-            pkg("zlib1g", `1.0-${installed[1] ?? 0}`, "Debian:12", { source: { name: "zlib", version: `1.0-${installed[1] ?? 0}` } })
+            pkg("zlib1g", `1.0-${installed[1] ?? 0}`, "Debian:12", { source: { name: "zlib", version: `1.0-${installed[1] ?? 0}` } }),
+            // Another version of the same source: one-record groups are shared between versions.
+            pkg("libmount1", `1.0-${installed[2] ?? 0}`, "Debian:12", { source: { name: "util-linux", version: `1.0-${installed[2] ?? 0}` } })
           ]);
           const hidden = withoutFacts(built.db);
           const expected = createMatcher(hidden.data).matchDetailed(sbom, now);
@@ -95,6 +97,8 @@ describe("findings from the record facts the DB keeps", () => {
           const withFacts = createMatcher({ ...counted.data, affected: (e, n) => built.db.affected(e, n) });
           const actual = withFacts.match(sbom, now);
           expect(actual.findings).toEqual(expected.findings);
+          // Again, each version alone: answers and groups remembered from the first match hold.
+          for (const one of sbom.packages) expect(withFacts.match(facts([one]), now).findings).toEqual(expected.findings.filter((x) => x.packageName === one.name));
           expect(actual.coverageGaps).toEqual(expected.coverageGaps);
           expect(createMatcher(built.db).matchDetailed(sbom, now).detailed).toEqual(expected.detailed);
           if (actual.findings.length > 0 && counted.reads() === 0) fromFacts++;
@@ -107,4 +111,28 @@ describe("findings from the record facts the DB keeps", () => {
     // The facts were used, not only the records, or the comparison proves nothing.
     expect(fromFacts).toBeGreaterThan(10);
   }, 60_000);
+
+  it("a record's group shared between versions keeps each version's fix", async () => {
+    // 1.0-1 is hit by the first entry only (fix 1.0-5); 1.0-3 by both, and the second's fix is lower.
+    const record = {
+      schema_version: "1.6.0",
+      id: "DSA-5001-1",
+      modified: "2024-05-01T00:00:00Z",
+      affected: [
+        { package: { ecosystem: "Debian:12", name: "util-linux" }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: "1.0-5" }] }] },
+        { package: { ecosystem: "Debian:12", name: "util-linux" }, ranges: [{ type: "ECOSYSTEM", events: [{ introduced: "1.0-2" }, { fixed: "1.0-4" }] }] }
+      ]
+    };
+    const built = await dbFrom([record]);
+    try {
+      const at = (v: string) => facts([pkg("mount", v, "Debian:12", { source: { name: "util-linux", version: v } })]);
+      const matcher = createMatcher(built.db);
+      const fixOf = (v: string) => matcher.match(at(v), now).findings.map((f) => f.fixedVersion);
+      expect(fixOf("1.0-1")).toEqual(["1.0-5"]);
+      expect(fixOf("1.0-3")).toEqual(["1.0-4"]);
+      expect(fixOf("1.0-1")).toEqual(["1.0-5"]);
+    } finally {
+      built.remove();
+    }
+  });
 });

@@ -14,7 +14,7 @@ import { normalizeName } from "../names.js";
 import { recordFacts, storeFacts } from "../record-facts.js";
 import { flattenRange } from "../versions/ranges.js";
 import type { RawRecord } from "../sources.js";
-import { DB_FORMAT, INDEX_SQL, SCHEMA_SQL, type SourceInfo } from "./format.js";
+import { DB_FORMAT, INDEX_SQL, RECORD_HASH_LENGTH, SCHEMA_SQL, type SourceInfo } from "./format.js";
 import { readDbInfo, type StoredVuln } from "./reader.js";
 
 export interface OsvInput {
@@ -196,7 +196,7 @@ function derive(db: Database.Database): string {
   db.exec("DROP INDEX IF EXISTS packages_key; DROP INDEX IF EXISTS aliases_alias; DELETE FROM packages; DELETE FROM aliases; DELETE FROM ecosystems;");
   // Entries are staged a row each in a temporary table (its own file, gone at close), then grouped
   // into one `packages` row per package by SQLite's sort rather than in this process's memory.
-  db.function("content_hash", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex").slice(0, 16));
+  db.function("content_hash", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex").slice(0, RECORD_HASH_LENGTH));
   db.exec(`CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL);
     CREATE TEMP TABLE record_hashes (id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE record_facts (id TEXT PRIMARY KEY, facts TEXT NOT NULL) WITHOUT ROWID;
@@ -228,7 +228,7 @@ function derive(db: Database.Database): string {
     db.transaction(() => {
       for (const row of rows) {
         hash.update(`${row.id}\0${row.modified}\0${row.json}\0${row.affected}\n`);
-        insertRecordHash.run(row.id, oneShotHash("sha256", row.json, "hex").slice(0, 16));
+        insertRecordHash.run(row.id, oneShotHash("sha256", row.json, "hex").slice(0, RECORD_HASH_LENGTH));
         // Written by this module from a validated record: trusted.
         const record = JSON.parse(row.json) as OsvRecord;
         insertRecordFacts.run(row.id, JSON.stringify(storeFacts(record.id, recordFacts(record, lookup))));
@@ -263,7 +263,7 @@ function derive(db: Database.Database): string {
      CREATE UNIQUE INDEX temp.record_deps_id ON record_deps (id);
      INSERT INTO packages (ecosystem, name, hash, entries)
      SELECT ecosystem, name, content_hash(entries), entries FROM (
-       SELECT s.ecosystem, s.name, '[' || group_concat('[' || json_quote(s.vuln) || ',' || json_quote(d.hash) || ',' || s.entry || ',' || f.facts || ']', ',' ORDER BY s.vuln, s.entry) || ']' AS entries
+       SELECT s.ecosystem, s.name, '[' || json_quote(group_concat(d.hash, '' ORDER BY s.vuln, s.entry)) || ',[' || group_concat('[' || json_quote(s.vuln) || ',' || s.entry || ',' || f.facts || ']', ',' ORDER BY s.vuln, s.entry) || ']]' AS entries
        FROM staged s JOIN record_deps d ON d.id = s.vuln JOIN record_facts f ON f.id = s.vuln GROUP BY s.ecosystem, s.name ORDER BY s.ecosystem, s.name
      );
      DROP TABLE temp.record_deps; DROP TABLE temp.alias_pairs; DROP TABLE temp.record_hashes; DROP TABLE temp.record_facts; DROP TABLE temp.staged;`

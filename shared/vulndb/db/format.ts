@@ -13,13 +13,14 @@
  *   its `affected` array apart (the build reads it; a match reads only the rest, and only for
  *   records that matched); a rowid table for the reason `INDEX_SQL` gives;
  * - `packages` (ecosystem, name, hash, entries): one row per package a record names, `name` normalised
- *   (`names.ts`), `entries` a JSON array with one `[record id, record hash, flat ranges, versions,
- *   other fields, record facts]` per `affected[]` entry, in record-id order: ranges as
- *   `versions/ranges.ts` flattens them, `versions` and the entry's other fields
- *   (`ecosystem_specific`, …) `0` when absent, the record hash (16 hex digits of sha256) covering
- *   the record and the records it names in `aliases`/`upstream` — all a finding from the entry
- *   reads — and the record's facts (`record-facts.ts`: reported id, aliases, upstream ids,
- *   severity), so that most findings are made without reading the record. `hash` is that of `entries`. One
+ *   (`names.ts`), `entries` the JSON `[record hashes, [entry, …]]`, one entry `[record id, flat
+ *   ranges, versions, other fields, record facts]` per `affected[]` entry, in record-id order:
+ *   ranges as `versions/ranges.ts` flattens them, `versions` and the entry's other fields
+ *   (`ecosystem_specific`, …) `0` when absent, and the record's facts (`record-facts.ts`: reported
+ *   id, aliases, upstream ids, severity), so that most findings are made without reading the
+ *   record. The record hashes are one string, 16 hex digits (of sha256) per entry in the same
+ *   order, each covering the record and the records it names in `aliases`/`upstream` — all a
+ *   finding from the entry reads. `hash` is that of `entries`. One
  *   point read and one `JSON.parse` of arrays of strings per package a match asks about (format 1
  *   kept a row per entry, and a rematch spent most of its time stepping through them and parsing
  *   objects); the hashes let the matcher for the next DB version keep what it worked out for every
@@ -29,6 +30,14 @@
  * - `repository_cpes` (repository, cpe): Red Hat's repository-to-cpe.json, content set → CPE.
  */
 export const DB_FORMAT = "scanhook-vulndb/6";
+
+/** Hex digits of sha256 kept for a record or package hash. */
+export const RECORD_HASH_LENGTH = 16;
+
+/** Entry `i`'s record hash in a package's record hashes (one string, 16 characters per entry). */
+export function recordHashOf(recordHashes: string, i: number): string {
+  return recordHashes.slice(i * RECORD_HASH_LENGTH, (i + 1) * RECORD_HASH_LENGTH);
+}
 
 export const SCHEMA_SQL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

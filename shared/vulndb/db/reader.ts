@@ -17,7 +17,8 @@ import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
 export interface PackageEntries {
   readonly vulnIds: readonly string[];
   /** Of what a finding from the entry reads: its record and the records that one names. */
-  readonly recordHashes: readonly string[];
+  /** 16 characters per entry, in entry order (`format.ts` `recordHashOf`): one string, not one per entry. */
+  readonly recordHashes: string;
   readonly ranges: readonly (readonly FlatRange[] | undefined)[];
   readonly versions: readonly (readonly string[] | undefined)[];
   /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
@@ -26,7 +27,7 @@ export interface PackageEntries {
   readonly facts: FactColumns | undefined;
 }
 
-const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: [], ranges: [], versions: [], others: [], facts: undefined });
+const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: "", ranges: [], versions: [], others: [], facts: undefined });
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
 
@@ -95,16 +96,14 @@ export class VulnDb {
     const text = this.affectedStmt.get(ecosystem, name) as string | undefined;
     if (text === undefined) return NO_ENTRIES;
     // Written by the build from validated records: trusted.
-    const rows = JSON.parse(text) as [string, string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, StoredFacts][];
+    const [recordHashes, rows] = JSON.parse(text) as [string, [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, StoredFacts][]];
     const vulnIds: string[] = [];
-    const recordHashes: string[] = [];
     const ranges: (FlatRange[] | undefined)[] = [];
     const versions: (string[] | undefined)[] = [];
     const others: OsvAffected[] = [];
     const facts = { ids: [] as string[], aliases: [] as string[][], upstream: [] as string[][], severity: [] as StoredFacts[3][], score: [] as (number | null)[], source: [] as string[] };
-    for (const [vulnId, recordHash, r, v, other, f] of rows) {
+    for (const [vulnId, r, v, other, f] of rows) {
       vulnIds.push(vulnId);
-      recordHashes.push(recordHash);
       ranges.push(r === 0 ? undefined : r);
       versions.push(v === 0 ? undefined : v);
       others.push(other === 0 ? NO_FIELDS : other);

@@ -15,6 +15,7 @@
 import type { CoverageGap, Finding, Severity } from "../../domain/image-record.js";
 import type { Matcher, MatchOutcome, SbomFacts } from "../../domain/match.js";
 import type { InstalledPackage } from "../../domain/package.js";
+import { recordHashOf } from "../db/format.js";
 import type { PackageEntries, StoredVuln } from "../db/reader.js";
 import { normalizeName } from "../names.js";
 import type { OsvAffected } from "../osv.js";
@@ -85,7 +86,7 @@ interface CompiledPackage {
   /** The DB's content hash of the entries this was compiled from. */
   readonly hash: string;
   readonly vulnIds: readonly string[];
-  readonly recordHashes: readonly string[];
+  readonly recordHashes: string;
   /** Each entry's fields besides its ranges and versions: what severity and `accept` read. */
   readonly others: readonly OsvAffected[];
   readonly facts: FactColumns | undefined;
@@ -263,12 +264,20 @@ class PackageEntry {
   /** Every answer given, the last one asked for also in the fields above. */
   private sources: Answers | undefined;
   private packages: Answers | undefined;
+  /** One-record groups made from record facts, by entry, for each way of asking. */
+  private aloneBySource: (Group | undefined)[] | undefined;
+  private aloneByPackage: (Group | undefined)[] | undefined;
 
   constructor(
     readonly compiled: CompiledPackage,
     /** The groups the matcher of the DB version before made for this package, still good for every record it did not change. */
     readonly earlier: ReadonlyMap<string, Group> | undefined
   ) {}
+
+  aloneGroups(via: MatchQuery["via"], length: number): (Group | undefined)[] {
+    if (via === "source") return (this.aloneBySource ??= new Array<Group | undefined>(length));
+    return (this.aloneByPackage ??= new Array<Group | undefined>(length));
+  }
 
   answer(via: MatchQuery["via"], version: string): Evaluated | undefined {
     if (via === "source") {
@@ -406,28 +415,42 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
    */
   const fromFacts = (pkg: PackageEntry, q: MatchQuery): Evaluated | undefined => {
     const { vulnIds, others, facts, entries } = pkg.compiled;
+    if (facts === undefined) return undefined;
+    // A record's group is the same for every installed version its entry gives the same fix: made once per package.
+    const made = pkg.aloneGroups(q.via, entries.length);
     let groups: Group[] | undefined;
     let unreadable: string[] | undefined;
     let last: Group | undefined;
-    let lastVuln: string | undefined;
+    let lastAt = -1;
     let aliased = false;
     for (let i = 0; i < entries.length; i++) {
       const result = entries.evaluate(q.version, i);
       const vulnId = vulnIds[i] as string;
       if (result.warnings.length > 0 && !result.affected) (unreadable ??= []).push(vulnId);
       if (!result.affected) continue;
-      if (facts === undefined || !entryHasNoSeverity(others[i] as OsvAffected)) return undefined;
-      if (last !== undefined && vulnId === lastVuln) {
-        // Another entry of the same record: its fix counts too (the lowest stands).
-        if (result.fixed !== undefined) setFix(last, result.fixed);
+      if (!entryHasNoSeverity(others[i] as OsvAffected)) return undefined;
+      if (last !== undefined && vulnId === vulnIds[lastAt]) {
+        // Another entry of the same record: its fix counts too (the lowest stands), on a copy of a shared group.
+        if (result.fixed !== undefined) {
+          if (made[lastAt] === last) {
+            last = { ...last };
+            (groups as Group[])[(groups as Group[]).length - 1] = last;
+          }
+          setFix(last, result.fixed);
+        }
         continue;
       }
       // Out of record-id order (not the DB's), a record's entries could be apart: the hits decide.
-      if (lastVuln !== undefined && vulnId < lastVuln) return undefined;
+      if (last !== undefined && vulnId < (vulnIds[lastAt] as string)) return undefined;
       if ((facts.aliases[i] as string[]).length > 0) aliased = true;
-      last = groupFrom(facts, i, vulnId, q.via, q.name, q.ecosystem, result.fixed);
-      lastVuln = vulnId;
-      (groups ??= []).push(last);
+      let g = made[i];
+      if (g === undefined || g.fixedVersion !== result.fixed) {
+        g = groupFrom(facts, i, vulnId, q.via, q.name, q.ecosystem, result.fixed);
+        made[i] ??= g;
+      }
+      last = g;
+      lastAt = i;
+      (groups ??= []).push(g);
     }
     if (groups === undefined) return unreadable === undefined ? NOTHING : { parsed: true, hits: [], unreadable, groups: [] };
     if (aliased && !disjoint(groups)) return undefined;
@@ -452,7 +475,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       byVuln ??= new Map();
       let hit = byVuln.get(vulnId);
       if (hit === undefined) {
-        hit = { vulnId, recordHash: recordHashes[i] as string, ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [], facts, factIndex: i };
+        hit = { vulnId, recordHash: recordHashOf(recordHashes, i), ecosystem: q.ecosystem, via: q.via, queryName: q.name, entries: [], fixes: [], facts, factIndex: i };
         byVuln.set(vulnId, hit);
       }
       hit.entries.push(other);
