@@ -97,23 +97,34 @@ export class VulnDb {
     if (text === undefined) return NO_ENTRIES;
     // Written by the build from validated records: trusted.
     const [recordHashes, rows] = JSON.parse(text) as [string, [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, StoredFacts][]];
-    const vulnIds: string[] = [];
-    const ranges: (FlatRange[] | undefined)[] = [];
-    const versions: (string[] | undefined)[] = [];
-    const others: OsvAffected[] = [];
-    const facts = { ids: [] as string[], aliases: [] as string[][], upstream: [] as string[][], severity: [] as StoredFacts[3][], score: [] as (number | null)[], source: [] as string[] };
-    for (const [vulnId, r, v, other, f] of rows) {
-      vulnIds.push(vulnId);
-      ranges.push(r === 0 ? undefined : r);
-      versions.push(v === 0 ? undefined : v);
-      others.push(other === 0 ? NO_FIELDS : other);
+    // Columns of exactly one slot per entry: what is kept is kept for the DB's life, and pushing
+    // leaves spare capacity.
+    const n = rows.length;
+    const vulnIds = new Array<string>(n);
+    const ranges = new Array<FlatRange[] | undefined>(n);
+    const versions = new Array<string[] | undefined>(n);
+    const others = new Array<OsvAffected>(n);
+    const facts = {
+      ids: new Array<string>(n),
+      aliases: new Array<string[]>(n),
+      upstream: new Array<string[]>(n),
+      severity: new Array<StoredFacts[3]>(n),
+      score: new Array<number | null>(n),
+      source: new Array<string>(n)
+    };
+    for (let i = 0; i < n; i++) {
+      const [vulnId, r, v, other, f] = rows[i] as (typeof rows)[number];
+      vulnIds[i] = vulnId;
+      ranges[i] = r === 0 ? undefined : r;
+      versions[i] = v === 0 ? undefined : v;
+      others[i] = other === 0 ? NO_FIELDS : other;
       // The record's own id and empty lists are shared, not kept per entry.
-      facts.ids.push(f[0] === 0 ? vulnId : f[0]);
-      facts.aliases.push(f[1] === 0 ? NO_IDS : f[1]);
-      facts.upstream.push(f[2] === 0 ? NO_IDS : f[2]);
-      facts.severity.push(f[3]);
-      facts.score.push(f[4]);
-      facts.source.push(f[5]);
+      facts.ids[i] = f[0] === 0 ? vulnId : f[0];
+      facts.aliases[i] = f[1] === 0 ? NO_IDS : f[1];
+      facts.upstream[i] = f[2] === 0 ? NO_IDS : f[2];
+      facts.severity[i] = f[3];
+      facts.score[i] = f[4];
+      facts.source[i] = f[5];
     }
     return { vulnIds, recordHashes, ranges, versions, others, facts };
   }

@@ -178,6 +178,8 @@ const AFFECTED_NO_FIX: RangeOutcome = Object.freeze({ affected: true, fixed: und
 
 const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undefined, warnings: NONE });
 
+type RangeComparators = Map<string, { cmp: Comparator; label: string } | undefined>;
+
 /**
  * A package's `affected[]` entries compiled together, column by column: a one-interval entry (the
  * shape of nearly all) is a slot in a few arrays rather than objects of its own, any other is
@@ -186,14 +188,15 @@ const NOT_AFFECTED: RangeOutcome = Object.freeze({ affected: false, fixed: undef
  */
 export class CompiledEntries {
   readonly length: number;
-  private readonly cmps: (Comparator | undefined)[] = [];
-  private readonly labels: string[] = [];
-  private readonly from: Bound[] = [];
-  private readonly to: (Bound | undefined)[] = [];
-  private readonly toIsFix: boolean[] = [];
-  private readonly fixes: (string | undefined)[] = [];
-  private readonly whole: (CompiledAffected | undefined)[] = [];
-  private readonly inside: (AffectedResult | undefined)[] = [];
+  // Columns of exactly `length` slots (pushing leaves spare capacity, kept for the DB's life).
+  private readonly cmps: (Comparator | undefined)[];
+  private readonly labels: (string | undefined)[];
+  private readonly from: (Bound | undefined)[];
+  private readonly to: (Bound | undefined)[];
+  private readonly toIsFix: (boolean | undefined)[];
+  private readonly fixes: (string | undefined)[];
+  private readonly whole: (CompiledAffected | undefined)[];
+  private readonly inside: (AffectedResult | undefined)[];
   private lastVersion: string | undefined;
   private lastCmp: Comparator | undefined;
   private lastLabel: string | undefined;
@@ -201,44 +204,42 @@ export class CompiledEntries {
 
   /** Entry `i` is `ranges[i]` and `versions[i]`. */
   constructor(ranges: readonly (readonly FlatRange[] | undefined)[], versions: readonly (readonly string[] | undefined)[], ecosystem: string) {
-    this.length = ranges.length;
-    for (let i = 0; i < ranges.length; i++) {
+    const n = ranges.length;
+    this.length = n;
+    this.cmps = new Array<Comparator | undefined>(n);
+    this.labels = new Array<string | undefined>(n);
+    this.from = new Array<Bound | undefined>(n);
+    this.to = new Array<Bound | undefined>(n);
+    this.toIsFix = new Array<boolean | undefined>(n);
+    this.fixes = new Array<string | undefined>(n);
+    this.whole = new Array<CompiledAffected | undefined>(n);
+    this.inside = new Array<AffectedResult | undefined>(n);
+    // Per range type, the comparator and label of this package's ecosystem (all its entries share it).
+    const comparators: RangeComparators = new Map();
+    for (let i = 0; i < n; i++) {
       const entryRanges = ranges[i];
       const entryVersions = versions[i];
       const only = (entryVersions === undefined || entryVersions.length === 0) && entryRanges?.length === 1 ? entryRanges[0] : undefined;
-      if (only !== undefined && this.addSimple(only, ecosystem)) {
-        this.inside.push(undefined);
-        continue;
-      }
-      this.cmps.push(undefined);
-      this.labels.push("");
-      this.from.push(MIN);
-      this.to.push(undefined);
-      this.toIsFix.push(false);
-      this.fixes.push(undefined);
-      this.whole.push(compileFlat(entryRanges, entryVersions, ecosystem));
-      this.inside.push(undefined);
+      if (only !== undefined && this.addSimple(i, only, ecosystem, comparators)) continue;
+      this.whole[i] = compileFlat(entryRanges, entryVersions, ecosystem);
     }
   }
-
-  // Per range type, the comparator and label of this package's ecosystem (all its entries share it).
-  private readonly comparators = new Map<string, { cmp: Comparator; label: string } | undefined>();
 
   /**
    * Adds a flat range of the usual shape, `[type, "introduced", x]` or `[type, "introduced", x,
    * "fixed" | "last_affected", y]` with x not above y, straight into the columns (no objects on the
    * way); false for anything else, which `compileRange` then handles with its warnings.
    */
-  private addSimple(range: FlatRange, ecosystem: string): boolean {
+  private addSimple(i: number, range: FlatRange, ecosystem: string, comparators: RangeComparators): boolean {
     if ((range.length !== 3 && range.length !== 5) || range[1] !== "introduced") return false;
     const end = range[3];
     if (end !== undefined && end !== "fixed" && end !== "last_affected") return false;
     const type = range[0] as string;
-    let c = this.comparators.get(type);
-    if (!this.comparators.has(type)) {
+    let c = comparators.get(type);
+    if (!comparators.has(type)) {
       const cmp = rangeComparator(type as OsvRange["type"], ecosystem);
       c = cmp instanceof VersionError ? undefined : { cmp, label: type === "SEMVER" ? `${ecosystem} (SEMVER range)` : ecosystem };
-      this.comparators.set(type, c);
+      comparators.set(type, c);
     }
     if (c === undefined) return false;
     const version = (raw: string): Version | undefined => {
@@ -252,13 +253,12 @@ export class CompiledEntries {
     const toRaw = range[4];
     const to = toRaw === undefined ? undefined : version(toRaw);
     if (toRaw !== undefined && (to === undefined || compareBound(c.cmp, from, to) > 0)) return false;
-    this.cmps.push(c.cmp);
-    this.labels.push(c.label);
-    this.from.push(from);
-    this.to.push(to);
-    this.toIsFix.push(end === "fixed");
-    this.fixes.push(end === "fixed" && to !== undefined && typeof to !== "symbol" ? to.input : undefined);
-    this.whole.push(undefined);
+    this.cmps[i] = c.cmp;
+    this.labels[i] = c.label;
+    this.from[i] = from;
+    this.to[i] = to;
+    this.toIsFix[i] = end === "fixed";
+    this.fixes[i] = end === "fixed" && to !== undefined && typeof to !== "symbol" ? to.input : undefined;
     return true;
   }
 
