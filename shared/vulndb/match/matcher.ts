@@ -153,11 +153,32 @@ function byRankId(a: Group, b: Group): number {
 
 const SEVERITY_RANK = Object.fromEntries(SEVERITY_ORDER.map((s, i) => [s, i])) as Readonly<Record<Severity, number>>;
 
-/** Findings' order: severity, then vulnerability id, then package name. */
-function byFindingOrder(a: Finding, b: Finding): number {
-  if (a.severity !== b.severity) return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
+/** Findings' order within one severity: vulnerability id, then package name. */
+function byIdAndPackage(a: Finding, b: Finding): number {
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   return a.packageName < b.packageName ? -1 : a.packageName > b.packageName ? 1 : 0;
+}
+
+/**
+ * Findings in their order (severity, vulnerability id, package name), a severity at a time: each
+ * is put in its severity's list as it is made, and only ids and names are compared, an SBOM's
+ * hundreds of findings being sorted on every rematch.
+ */
+class FindingsBySeverity<T extends Finding> {
+  private readonly lists: T[][] = SEVERITY_ORDER.map(() => []);
+
+  add(f: T): void {
+    (this.lists[SEVERITY_RANK[f.severity]] as T[]).push(f);
+  }
+
+  sorted(): T[] {
+    const out: T[] = [];
+    for (const list of this.lists) {
+      if (list.length > 1) list.sort(byIdAndPackage);
+      for (const f of list) out.push(f);
+    }
+    return out;
+  }
 }
 
 /** Lowest of the fixes by the ecosystem's ordering; ties and unorderable ones keep the first seen. */
@@ -688,7 +709,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
     }
     const context: FamilyContext = { distribution: facts.distribution, redHatCpes, unmappedContentSets: unmapped };
     // Stamped as found, then sorted: no (package, group) pair per finding on the way.
-    const matched: T[] = [];
+    const matched = new FindingsBySeverity<T>();
     for (const pkg of facts.packages) {
       const ecosystem = pkg.ecosystem;
       if (ecosystem === undefined) {
@@ -727,7 +748,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
           r.groups = groupsFor(r.hits, entry.groups, entry.earlier);
           r.hits = undefined;
         }
-        if (r.groups !== undefined) for (const g of r.groups) matched.push(stamp(pkg, g));
+        if (r.groups !== undefined) for (const g of r.groups) matched.add(stamp(pkg, g));
         continue;
       }
       // Answers whose hits were let go (grouped for a one-query plan) are worked out again here.
@@ -743,9 +764,8 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       }
       for (const r of results) for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
       const hits = results.flatMap((r) => r.hits ?? []);
-      if (hits.length > 0) for (const g of groupsFor(hits, undefined)) matched.push(stamp(pkg, g));
+      if (hits.length > 0) for (const g of groupsFor(hits, undefined)) matched.add(stamp(pkg, g));
     }
-    matched.sort(byFindingOrder);
     const seen = new Set<string>();
     const coverageGaps: CoverageGap[] = [];
     for (const g of [...facts.coverageGaps, ...gaps.list()]) {
@@ -755,7 +775,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
         coverageGaps.push(g);
       }
     }
-    return { findings: matched, coverageGaps };
+    return { findings: matched.sorted(), coverageGaps };
   };
 
   const matcher: DetailedMatcher = {
