@@ -82,6 +82,9 @@ async function build(n, out, update = 0) {
 }
 
 const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+// npm run bench:match runs Node with the heap flag the product runs with (NODE_OPTIONS in
+// infra/modules/function-app.bicep, and npm start): both sides of the ratio run under it.
+console.log(`node ${process.version} ${process.execArgv.join(" ")}`);
 try {
   const big = await build(BUILD_RECORDS, join(dir, "big.sqlite"));
   console.log(`build ${BUILD_RECORDS} records: ${(big.ms / 1000).toFixed(1)} s, peak RSS ${mb(big.peak)}`);

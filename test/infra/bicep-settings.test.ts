@@ -231,6 +231,14 @@ describe("infra/: every setting that applies in Azure is set on the function app
     for (const m of keyBlock.matchAll(/secret:\s*'([^']+)'/g)) expect(m[1]).toMatch(/^[a-z][a-z0-9-]*$/);
   });
 
+  it("runs Node in Azure with the heap flag npm start and bench:match use", () => {
+    const scripts = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const flag = /NODE_OPTIONS:\s*'([^']+)'/.exec(functionApp)?.[1];
+    expect(flag).toBe("--max-semi-space-size=32");
+    expect(scripts.start).toContain(`node ${flag ?? ""} `);
+    expect(scripts["bench:match"]).toContain(` ${flag ?? ""} bench/match.mjs`);
+  });
+
   it("sets nothing Flex Consumption forbids", () => {
     for (const [file, text] of Object.entries(files)) {
       const code = stripComments(text);
