@@ -600,7 +600,7 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       }
       out.push(g);
     }
-    // In findings' order already: an SBOM's findings are then runs that the final sort merges.
+    // In (severity, id) order, as every answer lists its groups: one order whatever the DB's row order.
     return out.sort(byRankId);
   };
 
