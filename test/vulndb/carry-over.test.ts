@@ -89,4 +89,21 @@ describe("a matcher for the next DB version", () => {
       ["DEBIAN-CVE-2024-0002", "3.0.11-1~deb12u4"]
     ]);
   });
+
+  it("holds on to the matcher before it only: that one lets go of its own predecessor", async () => {
+    const record = osv("DEBIAN-CVE-2024-0001", "Debian:12", "openssl", [{ introduced: "0" }, { fixed: "3.0.11-1~deb12u2" }]);
+    const a = await dbFrom([record]);
+    const b = await dbFrom([record]);
+    removers.push(a.remove, b.remove);
+    const sbom = facts([pkg("libssl3", "3.0.11-1~deb12u1", "Debian:12", { source: { name: "openssl", version: "3.0.11-1~deb12u1" } })]);
+    const first = createMatcher(a.db);
+    first.match(sbom, now);
+    const { data, reads } = counting(b.db);
+    const second = createMatcher(data, { previous: first });
+    // A third version arrives before the second matched anything: the second no longer reaches
+    // the first (kept alive otherwise, and every version before it), so it reads openssl itself.
+    createMatcher(b.db, { previous: second });
+    expect(second.match(sbom, now).findings).toEqual(first.match(sbom, now).findings);
+    expect(reads).toEqual(["openssl"]);
+  });
 });

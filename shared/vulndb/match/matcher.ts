@@ -335,8 +335,12 @@ class PackageEntry {
 /** Packages and answers remembered in all (memory stays bounded: past this, the matcher starts over). */
 const REMEMBER_LIMIT = 500_000;
 
-/** Each matcher's compiled packages, for the matcher of the next DB version to take over. */
-const packagesByMatcher = new WeakMap<DetailedMatcher, (ecosystem: string, name: string) => PackageEntry | undefined>();
+/**
+ * Each matcher's compiled packages, for the matcher of the next DB version to take over, and how to
+ * make it let go of the matcher before it: otherwise every matcher would keep the one before, and
+ * that one the one before it, each DB version's packages held for the process's life.
+ */
+const takeOver = new WeakMap<DetailedMatcher, { readonly packageOf: (ecosystem: string, name: string) => PackageEntry | undefined; readonly forgetPrevious: () => void }>();
 
 export interface MatcherOptions {
   /**
@@ -349,7 +353,11 @@ export interface MatcherOptions {
 }
 
 export function createMatcher(db: VulnData, options: MatcherOptions = {}): DetailedMatcher {
-  const previous = options.previous === undefined ? undefined : packagesByMatcher.get(options.previous);
+  const handOver = options.previous === undefined ? undefined : takeOver.get(options.previous);
+  // The matcher before now serves only until this one replaces it: what it has not carried over
+  // from its own predecessor by now, it reads from its DB.
+  handOver?.forgetPrevious();
+  let previous = handOver?.packageOf;
   // ecosystem → query name → the package's compiled entries and answers. Nested maps, not one map
   // keyed by a joined string: building and hashing that key for every installed package was the
   // largest single cost of a warm rematch.
@@ -790,7 +798,12 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
       return { findings: detailed.map(compact), detailed, coverageGaps, dbVersion: db.version, matchedAt: now.toISOString() };
     }
   };
-  packagesByMatcher.set(matcher, (ecosystem, name) => packages.get(ecosystem)?.get(name));
+  takeOver.set(matcher, {
+    packageOf: (ecosystem, name) => packages.get(ecosystem)?.get(name),
+    forgetPrevious: () => {
+      previous = undefined;
+    }
+  });
   return matcher;
 }
 
