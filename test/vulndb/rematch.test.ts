@@ -13,6 +13,7 @@ import { openStore } from "../../shared/store/open-store.js";
 import type { Store } from "../../shared/store/port.js";
 import { buildVulnDb } from "../../shared/vulndb/db/build.js";
 import { fileDbProvider, blobDbProvider, publishDb } from "../../shared/vulndb/provider.js";
+import { rematch } from "../../shared/vulndb/rematch.js";
 import { getSarifReport } from "../../shared/usecases/images-api.js";
 import { readLocalSource } from "../../shared/vulndb/sources.js";
 import { facts, osv, pkg, tempDir, writeRecords } from "./support.js";
@@ -126,6 +127,28 @@ describe("rematch-requests", () => {
     // A rematch that began on the old matcher reads its (still open) DB without failing.
     const sbom = facts([pkg("bsdutils", "1:2.38.1-5", "Debian:12", { source: { name: "util-linux", version: "2.38.1-5" } })]);
     expect(before?.match(sbom, new Date()).findings.length).toBeGreaterThan(0);
+  });
+
+  it("an SBOM blob that is not JSON, or not CycloneDX, fails the rematch and the report with the reason, and the record keeps its result", async () => {
+    const kept = (await store.images.get(digest))?.doc.result;
+    const provider = fileDbProvider(dbFile);
+    const current = await provider.matcher();
+    if (current === undefined) throw new Error("fixture: no DB");
+    // A DB version the record was not matched with, so the rematch reads the blob.
+    const newer = async (): Promise<typeof current> => ({ ...current, dbVersion: "newer" });
+    try {
+      for (const [bytes, reason] of [
+        ["{ not json", /is not JSON/],
+        [JSON.stringify({ spdxVersion: "SPDX-2.3" }), /not a CycloneDX JSON SBOM: bomFormat/]
+      ] as const) {
+        await blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(bytes));
+        await expect(rematch({ digest }, { images: store.images, blobs, matcher: newer, now: () => new Date() })).rejects.toMatchObject({ code: "REMATCH.SBOM_INVALID", message: expect.stringMatching(reason) });
+        await expect(getSarifReport({ images: store.images, blobs, matcher: () => provider.matcher(), now: () => new Date() }, digest)).rejects.toMatchObject({ code: "IMAGE.BLOB_INVALID", status: 500 });
+        expect((await store.images.get(digest))?.doc.result).toEqual(kept);
+      }
+    } finally {
+      await blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(JSON.stringify(sbom)));
+    }
   });
 
   it("poisons a message that is not a rematch request, with the reason", async () => {
