@@ -718,7 +718,11 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
     const context: FamilyContext = { distribution: facts.distribution, redHatCpes, unmappedContentSets: unmapped };
     // Stamped as found, then sorted: no (package, group) pair per finding on the way.
     const matched = new FindingsBySeverity<T>();
-    for (const pkg of facts.packages) {
+    // Indexed loops, not for…of: in a function this large the iterator is not inlined, and each
+    // step would allocate its result object (a few hundred per SBOM, on every rematch).
+    const packages = facts.packages;
+    for (let p = 0; p < packages.length; p++) {
+      const pkg = packages[p] as InstalledPackage;
       const ecosystem = pkg.ecosystem;
       if (ecosystem === undefined) {
         gaps.add("ecosystem-unknown", "", `${pkg.name} ${pkg.version}`, (n, ex) => `${plural(n, "package")} with no OSV ecosystem (unknown distribution or package type), e.g. ${ex.join(", ")}`);
@@ -750,13 +754,14 @@ export function createMatcher(db: VulnData, options: MatcherOptions = {}): Detai
           gaps.add("version-unparseable", only.ecosystem, `${pkg.name} ${only.version}`, (n, ex) => `${only.ecosystem}: ${plural(n, "package")} whose version does not parse, e.g. ${ex.join(", ")}`);
           continue;
         }
-        for (const id of r.unreadable) gaps.add("advisory-unreadable", "", id, unreadableText);
+        for (let u = 0; u < r.unreadable.length; u++) gaps.add("advisory-unreadable", "", r.unreadable[u] as string, unreadableText);
         if (r.groups === undefined && r.hits !== undefined && r.hits.length > 0) {
           const entry = packageFor(only.ecosystem, only.name);
           r.groups = groupsFor(r.hits, entry.groups, entry.earlier);
           r.hits = undefined;
         }
-        if (r.groups !== undefined) for (const g of r.groups) matched.add(stamp(pkg, g));
+        const groups = r.groups;
+        if (groups !== undefined) for (let k = 0; k < groups.length; k++) matched.add(stamp(pkg, groups[k] as Group));
         continue;
       }
       // Answers whose hits were let go (grouped for a one-query plan) are worked out again here.

@@ -1,5 +1,8 @@
 import type { Family } from "./family.js";
 
+/** Made once: a regular expression literal in `plan` would be a new object for every package matched. */
+const BIN_NMU = /\+b\d+$/;
+
 /**
  * Debian and Ubuntu: OSV names the **source** package and its version
  * (https://ossf.github.io/osv-schema/ ecosystem table; Debian Policy 5.6.1 `Source`), so a binary
@@ -13,7 +16,7 @@ export const dpkgFamily: Family = {
   version: 1,
   ecosystems: ["Debian", "Ubuntu"],
   plan(pkg) {
-    const binNmu = pkg.ecosystem.startsWith("Debian") ? /\+b\d+$/ : undefined;
+    const binNmu = pkg.ecosystem.startsWith("Debian") ? BIN_NMU : undefined;
     const version = pkg.source?.version ?? (binNmu === undefined ? pkg.version : pkg.version.replace(binNmu, ""));
     const source = pkg.source?.name;
     return { ok: true, queries: [{ ecosystem: pkg.ecosystem, name: source ?? pkg.name, version, via: source === undefined ? "package" : "source" }] };
