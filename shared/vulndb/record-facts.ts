@@ -15,8 +15,9 @@ export type RecordFacts = readonly [id: string, aliases: string[], upstream: str
 
 /**
  * {@link RecordFacts} as the DB stores them: the id `0` when it is the record's own, a list `0`
- * when empty. Read back with {@link expandFacts}, the record's id string and one empty list are
- * shared by every entry instead of each holding copies for the DB's life.
+ * when empty. Read back by the reader (`db/reader.ts` `affected`) into {@link FactColumns}, the
+ * record's id string and one empty list are shared by every entry instead of each holding copies
+ * for the DB's life.
  */
 export type StoredFacts = readonly [id: string | 0, aliases: string[] | 0, upstream: string[] | 0, severity: Severity, score: number | null, source: string];
 

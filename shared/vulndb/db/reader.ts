@@ -16,8 +16,10 @@ import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
  */
 export interface PackageEntries {
   readonly vulnIds: readonly string[];
-  /** Of what a finding from the entry reads: its record and the records that one names. */
-  /** 16 characters per entry, in entry order (`format.ts` `recordHashOf`): one string, not one per entry. */
+  /**
+   * Each entry's hash of what a finding from it reads (its record and the records that one names):
+   * 16 characters per entry, in entry order (`format.ts` `recordHashOf`), one string, not one per entry.
+   */
   readonly recordHashes: string;
   readonly ranges: readonly (readonly FlatRange[] | undefined)[];
   readonly versions: readonly (readonly string[] | undefined)[];
