@@ -70,7 +70,18 @@ interface Problem {
   readonly message: string;
 }
 
-const STRING_FIELDS = ["type", "name", "version", "purl"] as const;
+/**
+ * The first of a component's string fields (`type`, `name`, `version`, `purl`, the schema's
+ * order) that is present but not a string. Named loads, not a loop over the names: a keyed load
+ * by a varying name is megamorphic, and this runs for every component of every rematch.
+ */
+function badStringField(v: Record<string, unknown>): "type" | "name" | "version" | "purl" | undefined {
+  if (v.type !== undefined && typeof v.type !== "string") return "type";
+  if (v.name !== undefined && typeof v.name !== "string") return "name";
+  if (v.version !== undefined && typeof v.version !== "string") return "version";
+  if (v.purl !== undefined && typeof v.purl !== "string") return "purl";
+  return undefined;
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -121,10 +132,8 @@ function treeProblem(value: unknown, at: Path, list: boolean): Problem | undefin
       continue;
     }
     if (!isObject(v)) return expected(pathOf(task), "object", v);
-    for (const field of STRING_FIELDS) {
-      const f = v[field];
-      if (f !== undefined && typeof f !== "string") return expected(pathOf(task, field), "string", f);
-    }
+    const field = badStringField(v);
+    if (field !== undefined) return expected(pathOf(task, field), "string", v[field]);
     if (v.properties !== undefined) {
       const bad = propertiesProblem(v.properties, pathOf(task, "properties"));
       if (bad !== undefined) return bad;
@@ -259,10 +268,8 @@ export function readSbomFacts(json: unknown): SbomRead {
   let lastLayer: Digest | undefined;
   const visit = (value: unknown, depth: number): Problem | undefined => {
     if (!isObject(value)) return expected([...trail], "object", value);
-    for (const field of STRING_FIELDS) {
-      const f = value[field];
-      if (f !== undefined && typeof f !== "string") return expected([...trail, field], "string", f);
-    }
+    const field = badStringField(value);
+    if (field !== undefined) return expected([...trail, field], "string", value[field]);
     const c = value as RawComponent;
     // scanhook's properties, the first of each name (empty as absent), read as they are checked.
     let analyzer: string | undefined;
