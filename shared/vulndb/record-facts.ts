@@ -15,9 +15,10 @@ export type RecordFacts = readonly [id: string, aliases: string[], upstream: str
 
 /**
  * {@link RecordFacts} as the DB stores them: the id `0` when it is the record's own, a list `0`
- * when empty. Read back by the reader (`db/reader.ts` `affected`) into {@link FactColumns}, the
- * record's id string and one empty list are shared by every entry instead of each holding copies
- * for the DB's life.
+ * when empty, and a severity source that names the record itself (`cvss_v3:<its id>`, the usual
+ * case) without the id. Read back by the reader (`db/reader.ts` `decodeEntries`) into
+ * {@link FactColumns}: the record's id string and one empty list are shared by every entry instead
+ * of each holding copies for the DB's life.
  */
 export type StoredFacts = readonly [id: string | 0, aliases: string[] | 0, upstream: string[] | 0, severity: Severity, score: number | null, source: string];
 
@@ -38,7 +39,16 @@ export interface FactColumns {
 export const NO_IDS: string[] = Object.freeze([]) as unknown as string[];
 
 export function storeFacts(recordId: string, f: RecordFacts): StoredFacts {
-  return [f[0] === recordId ? 0 : f[0], f[1].length === 0 ? 0 : f[1], f[2].length === 0 ? 0 : f[2], f[3], f[4], f[5]];
+  const source = f[5].endsWith(`:${recordId}`) ? f[5].slice(0, f[5].length - recordId.length) : f[5];
+  return [f[0] === recordId ? 0 : f[0], f[1].length === 0 ? 0 : f[1], f[2].length === 0 ? 0 : f[2], f[3], f[4], source];
+}
+
+/**
+ * A stored severity source read back: one ending in `:` named the entry's own record (no source
+ * ends so otherwise: each names a record id, and ids are not empty, or is `none`).
+ */
+export function sourceOf(stored: string, recordId: string): string {
+  return stored.charCodeAt(stored.length - 1) === 58 /* ":" */ ? stored + recordId : stored;
 }
 
 /**

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createMatcher, type VulnData } from "../../shared/vulndb/match/matcher.js";
+import { sourceOf, storeFacts } from "../../shared/vulndb/record-facts.js";
 import { dbFrom, facts, pkg } from "./support.js";
 
 /**
@@ -134,5 +135,15 @@ describe("findings from the record facts the DB keeps", () => {
     } finally {
       built.remove();
     }
+  });
+});
+
+describe("stored record facts", () => {
+  it("drop the record's own id from a severity source, and sourceOf gives it back", () => {
+    for (const source of ["cvss_v3:DSA-5001-1", "alias:cvss_v3:CVE-2024-0001", "rating:DSA-5001-1", "none"]) {
+      const stored = storeFacts("DSA-5001-1", ["CVE-2024-0001", [], [], "high", 7.5, source]);
+      expect(sourceOf(stored[5], "DSA-5001-1")).toBe(source);
+    }
+    expect(storeFacts("DSA-5001-1", ["DSA-5001-1", [], [], "high", null, "cvss_v3:DSA-5001-1"])).toEqual([0, 0, 0, "high", null, "cvss_v3:"]);
   });
 });

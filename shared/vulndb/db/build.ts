@@ -12,7 +12,7 @@ import Database from "better-sqlite3";
 import { parseOsvText, type OsvRecord } from "../osv.js";
 import { normalizeName } from "../names.js";
 import { recordFacts, storeFacts } from "../record-facts.js";
-import { flattenRange } from "../versions/ranges.js";
+import { storeRanges } from "../versions/ranges.js";
 import type { RawRecord } from "../sources.js";
 import { DB_FORMAT, INDEX_SQL, RECORD_HASH_LENGTH, SCHEMA_SQL, type SourceInfo } from "./format.js";
 import { readDbInfo, type StoredVuln } from "./reader.js";
@@ -187,6 +187,28 @@ export async function buildVulnDb(options: BuildOptions): Promise<BuildReport> {
   }
 }
 
+/** A column of a package row: its entries' values in entry order (record id, then the entry). */
+const column = (value: string): string => `'[' || group_concat(${value}, ',' ORDER BY s.vuln, s.entry) || ']'`;
+/** A column most packages have no value in: `0` then, not a list of them. */
+const sparseColumn = (value: string): string => `CASE WHEN max(${value} <> '0') THEN ${column(value)} ELSE '0' END`;
+
+/** The columns of a package row's `entries` (`format.ts`), grouped from `staged` and the record tables. */
+const ENTRIES_SQL = [
+  "json_quote(group_concat(d.hash, '' ORDER BY s.vuln, s.entry))",
+  column("json_quote(s.vuln)"),
+  column("s.ranges"),
+  sparseColumn("s.versions"),
+  sparseColumn("s.other"),
+  sparseColumn("f.fid"),
+  sparseColumn("f.aliases"),
+  sparseColumn("f.upstream"),
+  column("f.severity"),
+  column("f.score"),
+  column("f.source")
+];
+/** A package row's `entries`. */
+const ENTRIES = `'[' || ${ENTRIES_SQL.join(" || ',' || ")} || ']'`;
+
 /**
  * Rebuilds the derived tables (affected rows, aliases, ecosystem counts) from `vulns`, in id order,
  * and returns the content hash: sha256 over every stored record and the CPE map, so two builds of
@@ -197,12 +219,14 @@ function derive(db: Database.Database): string {
   // Entries are staged a row each in a temporary table (its own file, gone at close), then grouped
   // into one `packages` row per package by SQLite's sort rather than in this process's memory.
   db.function("content_hash", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex").slice(0, RECORD_HASH_LENGTH));
-  db.exec(`CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL);
+  // Every value below is stored as the JSON text it has in a package row: rows are assembled by
+  // concatenation. `entry` (all of an entry's JSON) orders a record's entries for one package.
+  db.exec(`CREATE TEMP TABLE staged (ecosystem TEXT NOT NULL, name TEXT NOT NULL, vuln TEXT NOT NULL, entry TEXT NOT NULL, ranges TEXT NOT NULL, versions TEXT NOT NULL, other TEXT NOT NULL);
     CREATE TEMP TABLE record_hashes (id TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
-    CREATE TEMP TABLE record_facts (id TEXT PRIMARY KEY, facts TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE record_facts (id TEXT PRIMARY KEY, fid TEXT NOT NULL, aliases TEXT NOT NULL, upstream TEXT NOT NULL, severity TEXT NOT NULL, score TEXT NOT NULL, source TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE alias_pairs (vuln TEXT NOT NULL, alias TEXT NOT NULL);`);
   const insertRecordHash = db.prepare("INSERT INTO record_hashes (id, hash) VALUES (?, ?)");
-  const insertRecordFacts = db.prepare("INSERT INTO record_facts (id, facts) VALUES (?, ?)");
+  const insertRecordFacts = db.prepare("INSERT INTO record_facts (id, fid, aliases, upstream, severity, score, source) VALUES (?, ?, ?, ?, ?, ?, ?)");
   // A record without a severity of its own takes an alias's: those are read by id, a few thousand
   // distinct ones (the CVEs that many advisories name), remembered up to a bound.
   const byId = db.prepare("SELECT json FROM vulns WHERE id = ?").pluck();
@@ -217,7 +241,7 @@ function derive(db: Database.Database): string {
   };
   const insertAliasPair = db.prepare("INSERT INTO alias_pairs (vuln, alias) VALUES (?, ?)");
   const page = db.prepare("SELECT id, modified, json, affected FROM vulns WHERE id > ? ORDER BY id LIMIT ?");
-  const insertAffected = db.prepare("INSERT INTO staged (ecosystem, name, vuln, entry) VALUES (?, ?, ?, ?)");
+  const insertAffected = db.prepare("INSERT INTO staged (ecosystem, name, vuln, entry, ranges, versions, other) VALUES (?, ?, ?, ?, ?, ?, ?)");
   const insertAlias = db.prepare("INSERT INTO aliases (alias, vuln) VALUES (?, ?)");
   const hash = createHash("sha256");
   const ecosystems = new Map<string, number>();
@@ -231,16 +255,15 @@ function derive(db: Database.Database): string {
         insertRecordHash.run(row.id, oneShotHash("sha256", row.json, "hex").slice(0, RECORD_HASH_LENGTH));
         // Written by this module from a validated record: trusted.
         const record = JSON.parse(row.json) as OsvRecord;
-        insertRecordFacts.run(row.id, JSON.stringify(storeFacts(record.id, recordFacts(record, lookup))));
+        insertRecordFacts.run(row.id, ...storeFacts(record.id, recordFacts(record, lookup)).map((f) => JSON.stringify(f)));
         const affected = JSON.parse(row.affected) as NonNullable<OsvRecord["affected"]>;
         const seen = new Set<string>();
         for (const entry of affected) {
           if (entry.package === undefined) continue;
           const { package: pkg, ranges, versions, ...other } = entry;
-          // `[flat ranges, versions or 0, the entry's other fields or 0]`: the package is the row's key;
-          // the record's id, hash and facts are joined in below.
-          const row = [ranges?.map(flattenRange) ?? 0, versions ?? 0, Object.keys(other).length === 0 ? 0 : other];
-          insertAffected.run(pkg.ecosystem, normalizeName(pkg.ecosystem, pkg.name), record.id, JSON.stringify(row).slice(1, -1));
+          // The package is the row's key; the record's id, hash and facts are joined in below.
+          const parts = [JSON.stringify(storeRanges(ranges)), JSON.stringify(versions ?? 0), JSON.stringify(Object.keys(other).length === 0 ? 0 : other)];
+          insertAffected.run(pkg.ecosystem, normalizeName(pkg.ecosystem, pkg.name), record.id, parts.join(","), ...parts);
           seen.add(pkg.ecosystem);
         }
         for (const e of seen) ecosystems.set(e, (ecosystems.get(e) ?? 0) + 1);
@@ -263,7 +286,7 @@ function derive(db: Database.Database): string {
      CREATE UNIQUE INDEX temp.record_deps_id ON record_deps (id);
      INSERT INTO packages (ecosystem, name, hash, entries)
      SELECT ecosystem, name, content_hash(entries), entries FROM (
-       SELECT s.ecosystem, s.name, '[' || json_quote(group_concat(d.hash, '' ORDER BY s.vuln, s.entry)) || ',[' || group_concat('[' || json_quote(s.vuln) || ',' || s.entry || ',' || f.facts || ']', ',' ORDER BY s.vuln, s.entry) || ']]' AS entries
+       SELECT s.ecosystem, s.name, ${ENTRIES} AS entries
        FROM staged s JOIN record_deps d ON d.id = s.vuln JOIN record_facts f ON f.id = s.vuln GROUP BY s.ecosystem, s.name ORDER BY s.ecosystem, s.name
      );
      DROP TABLE temp.record_deps; DROP TABLE temp.alias_pairs; DROP TABLE temp.record_hashes; DROP TABLE temp.record_facts; DROP TABLE temp.staged;`

@@ -13,23 +13,29 @@
  *   its `affected` array apart (the build reads it; a match reads only the rest, and only for
  *   records that matched); a rowid table for the reason `INDEX_SQL` gives;
  * - `packages` (ecosystem, name, hash, entries): one row per package a record names, `name` normalised
- *   (`names.ts`), `entries` the JSON `[record hashes, [entry, …]]`, one entry `[record id, flat
- *   ranges, versions, other fields, record facts]` per `affected[]` entry, in record-id order:
- *   ranges as `versions/ranges.ts` flattens them, `versions` and the entry's other fields
- *   (`ecosystem_specific`, …) `0` when absent, and the record's facts (`record-facts.ts`: reported
- *   id, aliases, upstream ids, severity), so that most findings are made without reading the
- *   record. The record hashes are one string, 16 hex digits (of sha256) per entry in the same
- *   order, each covering the record and the records it names in `aliases`/`upstream` — all a
- *   finding from the entry reads. `hash` is that of `entries`. One
- *   point read and one `JSON.parse` of arrays of strings per package a match asks about (format 1
- *   kept a row per entry, and a rematch spent most of its time stepping through them and parsing
- *   objects); the hashes let the matcher for the next DB version keep what it worked out for every
- *   package, and every record, an update did not touch;
+ *   (`names.ts`), `entries` one JSON array of columns, entry `i` the `i`th of each, the entries in
+ *   record-id order: `[record hashes, record ids, ranges, versions, other fields, reported ids,
+ *   aliases, upstream ids, severities, scores, severity sources]`.
+ *   - ranges as `versions/ranges.ts` `storeRanges` keeps them: a string for one `ECOSYSTEM` range
+ *     introduced at "0" and fixed at it (nearly every distribution advisory), else flat ranges;
+ *   - `versions` and the entry's other fields (`ecosystem_specific`, …) `0` when absent;
+ *   - the record's facts (`record-facts.ts` `storeFacts`: reported id, aliases, upstream ids,
+ *     severity), so that most findings are made without reading the record;
+ *   - a column in which no entry has a value (versions, other fields, a reported id that is not
+ *     the record's own, aliases, upstream ids) is `0`, not a list of them;
+ *   - the record hashes are one string, 16 hex digits (of sha256) per entry, each covering the
+ *     record and the records it names in `aliases`/`upstream`: all a finding from the entry reads.
+ *   `hash` is that of `entries`. One point read and one `JSON.parse` per package a match asks about,
+ *   which makes a few arrays of strings: format 1 kept a row per entry, and a rematch spent most of
+ *   its time stepping through them; format 6 kept an array (and a facts array) per entry, which a
+ *   cold rematch spent a quarter of its time reading and collecting. The hashes let the matcher for
+ *   the next DB version keep what it worked out for every package, and every record, an update did
+ *   not touch;
  * - `aliases` (alias, vuln): every id a record names in `aliases` or `upstream`;
  * - `ecosystems` (ecosystem, records): how many records name each ecosystem string;
  * - `repository_cpes` (repository, cpe): Red Hat's repository-to-cpe.json, content set → CPE.
  */
-export const DB_FORMAT = "scanhook-vulndb/6";
+export const DB_FORMAT = "scanhook-vulndb/7";
 
 /** Hex digits of sha256 kept for a record or package hash. */
 export const RECORD_HASH_LENGTH = 16;

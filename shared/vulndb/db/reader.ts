@@ -6,8 +6,9 @@
 import Database from "better-sqlite3";
 import { ScanhookError } from "../../domain/errors.js";
 import type { OsvAffected, OsvRecord } from "../osv.js";
-import { NO_IDS, type FactColumns, type StoredFacts } from "../record-facts.js";
-import type { FlatRange } from "../versions/ranges.js";
+import type { Severity } from "../../domain/image-record.js";
+import { NO_IDS, sourceOf, type FactColumns } from "../record-facts.js";
+import type { StoredRanges } from "../versions/ranges.js";
 import { DB_FORMAT, type DbInfo, type SourceInfo } from "./format.js";
 
 /**
@@ -21,7 +22,7 @@ export interface PackageEntries {
    * 16 characters per entry, in entry order (`format.ts` `recordHashOf`), one string, not one per entry.
    */
   readonly recordHashes: string;
-  readonly ranges: readonly (readonly FlatRange[] | undefined)[];
+  readonly ranges: readonly StoredRanges[];
   readonly versions: readonly (readonly string[] | undefined)[];
   /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
   readonly others: readonly OsvAffected[];
@@ -32,6 +33,50 @@ export interface PackageEntries {
 const NO_ENTRIES: PackageEntries = Object.freeze({ vulnIds: [], recordHashes: "", ranges: [], versions: [], others: [], facts: undefined });
 
 const NO_FIELDS: OsvAffected = Object.freeze({});
+
+/** A package row's `entries` (`format.ts`), column by column, as the build wrote them. */
+type StoredColumns = [
+  recordHashes: string,
+  vulnIds: string[],
+  ranges: StoredRanges[],
+  versions: (string[] | 0)[] | 0,
+  others: (OsvAffected | 0)[] | 0,
+  ids: (string | 0)[] | 0,
+  aliases: (string[] | 0)[] | 0,
+  upstream: (string[] | 0)[] | 0,
+  severity: Severity[],
+  score: (number | null)[],
+  source: string[]
+];
+
+/** `xs` with every `0` replaced by `none`, in place; a column of `n` of them when `xs` is `0`. */
+function filled<T>(xs: (T | 0)[] | 0, none: T, n: number): T[] {
+  if (xs === 0) return new Array<T>(n).fill(none);
+  for (let i = 0; i < n; i++) if (xs[i] === 0) xs[i] = none;
+  return xs as T[];
+}
+
+/**
+ * A package row read back: its columns are the arrays `JSON.parse` makes, with `0` (absent)
+ * filled in where the matcher reads a value — no object per entry. Written by the build from
+ * validated records: trusted.
+ */
+export function decodeEntries(text: string): PackageEntries {
+  const [recordHashes, vulnIds, ranges, versions, others, ids, aliases, upstream, severity, score, source] = JSON.parse(text) as StoredColumns;
+  const n = vulnIds.length;
+  // The record's own id and empty lists are shared, not kept per entry.
+  const factIds = ids === 0 ? vulnIds : ids;
+  if (ids !== 0) for (let i = 0; i < n; i++) if (ids[i] === 0) ids[i] = vulnIds[i] as string;
+  for (let i = 0; i < n; i++) source[i] = sourceOf(source[i] as string, vulnIds[i] as string);
+  return {
+    vulnIds,
+    recordHashes,
+    ranges,
+    versions: versions === 0 ? new Array<undefined>(n) : filled<string[] | undefined>(versions, undefined, n),
+    others: filled(others, NO_FIELDS, n),
+    facts: { ids: factIds as string[], aliases: filled(aliases, NO_IDS, n), upstream: filled(upstream, NO_IDS, n), severity, score, source }
+  };
+}
 
 /** Most records a reader keeps parsed. */
 const VULN_CACHE_LIMIT = 200_000;
@@ -96,39 +141,7 @@ export class VulnDb {
   /** The `affected[]` entries for a package; `name` already normalised. Empty when none. */
   affected(ecosystem: string, name: string): PackageEntries {
     const text = this.affectedStmt.get(ecosystem, name) as string | undefined;
-    if (text === undefined) return NO_ENTRIES;
-    // Written by the build from validated records: trusted.
-    const [recordHashes, rows] = JSON.parse(text) as [string, [string, FlatRange[] | 0, string[] | 0, OsvAffected | 0, StoredFacts][]];
-    // Columns of exactly one slot per entry: what is kept is kept for the DB's life, and pushing
-    // leaves spare capacity.
-    const n = rows.length;
-    const vulnIds = new Array<string>(n);
-    const ranges = new Array<FlatRange[] | undefined>(n);
-    const versions = new Array<string[] | undefined>(n);
-    const others = new Array<OsvAffected>(n);
-    const facts = {
-      ids: new Array<string>(n),
-      aliases: new Array<string[]>(n),
-      upstream: new Array<string[]>(n),
-      severity: new Array<StoredFacts[3]>(n),
-      score: new Array<number | null>(n),
-      source: new Array<string>(n)
-    };
-    for (let i = 0; i < n; i++) {
-      const [vulnId, r, v, other, f] = rows[i] as (typeof rows)[number];
-      vulnIds[i] = vulnId;
-      ranges[i] = r === 0 ? undefined : r;
-      versions[i] = v === 0 ? undefined : v;
-      others[i] = other === 0 ? NO_FIELDS : other;
-      // The record's own id and empty lists are shared, not kept per entry.
-      facts.ids[i] = f[0] === 0 ? vulnId : f[0];
-      facts.aliases[i] = f[1] === 0 ? NO_IDS : f[1];
-      facts.upstream[i] = f[2] === 0 ? NO_IDS : f[2];
-      facts.severity[i] = f[3];
-      facts.score[i] = f[4];
-      facts.source[i] = f[5];
-    }
-    return { vulnIds, recordHashes, ranges, versions, others, facts };
+    return text === undefined ? NO_ENTRIES : decodeEntries(text);
   }
 
   /**

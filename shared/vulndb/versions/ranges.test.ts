@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CompiledEntries, flattenRange, isAffected, type OsvAffectedVersions, type OsvRange } from "./ranges.js";
+import { CompiledEntries, expandRanges, flattenRange, isAffected, storeRanges, type OsvAffectedVersions, type OsvRange } from "./ranges.js";
 
 const range = (type: "ECOSYSTEM" | "SEMVER", ...events: Record<string, string>[]): OsvAffectedVersions => ({ ranges: [{ type, events }] });
 
@@ -101,12 +101,32 @@ describe("isAffected (OSV evaluation)", () => {
     fc.assert(
       fc.property(fc.array(event, { minLength: 1, maxLength: 4 }), fc.tuple(fc.nat(3), fc.nat(3)).map(([a, b]) => `${a}.${b}-1`), (events, installed) => {
         const range: OsvRange = { type: "ECOSYSTEM", events };
-        const entries = new CompiledEntries([[flattenRange(range)]], [undefined], "Debian:12");
+        // As flat ranges, and as the DB stores them (a string when the range is `introduced: 0, fixed: x`).
+        const entries = new CompiledEntries([[flattenRange(range)], storeRanges([range])], [undefined, undefined], "Debian:12");
         const expected = isAffected(installed, { ranges: [range] }, "Debian:12");
-        const got = entries.evaluate(installed, 0);
-        expect({ affected: got.affected, fixed: got.fixed, warned: got.warnings.length > 0 }).toEqual({ affected: expected.affected, fixed: expected.fixed, warned: expected.warnings.length > 0 });
+        for (const i of [0, 1]) {
+          const got = entries.evaluate(installed, i);
+          expect({ affected: got.affected, fixed: got.fixed, warned: got.warnings.length > 0 }).toEqual({ affected: expected.affected, fixed: expected.fixed, warned: expected.warnings.length > 0 });
+        }
       }),
       { numRuns: 3000, seed: 11 }
+    );
+  });
+});
+
+describe("storeRanges", () => {
+  it("keeps an entry's ranges as flattenRange does, a string for one ECOSYSTEM range fixed from 0", () => {
+    const fixedFromZero: OsvRange = { type: "ECOSYSTEM", events: [{ introduced: "0" }, { fixed: "1.2-3" }] };
+    expect(storeRanges([fixedFromZero])).toBe("1.2-3");
+    expect(storeRanges(undefined)).toBe(0);
+    expect(storeRanges([])).toBe(0);
+    const event = fc.tuple(fc.constantFrom("introduced", "fixed", "last_affected", "limit"), fc.constantFrom("0", "1.0-1", "2.0-1")).map(([k, at]) => ({ [k]: at }));
+    const anyRange = fc.record({ type: fc.constantFrom("ECOSYSTEM" as const, "SEMVER" as const, "GIT" as const), events: fc.array(event, { maxLength: 3 }) });
+    fc.assert(
+      fc.property(fc.array(anyRange, { maxLength: 3 }), (ranges) => {
+        expect(expandRanges(storeRanges(ranges)) ?? []).toEqual(ranges.map(flattenRange));
+      }),
+      { numRuns: 1000, seed: 5 }
     );
   });
 });

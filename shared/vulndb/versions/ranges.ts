@@ -119,6 +119,27 @@ export function compileAffected(affected: OsvAffectedVersions, ecosystem: string
  */
 export type FlatRange = readonly string[];
 
+/**
+ * An entry's ranges as the compiled DB keeps them: `0` for none; a string for the shape nearly
+ * every distribution advisory has, one `ECOSYSTEM` range introduced at `"0"` and fixed at that
+ * version; otherwise the flat ranges. A rematch reads one string for such an entry, not two arrays.
+ */
+export type StoredRanges = readonly FlatRange[] | string | 0;
+
+export function storeRanges(ranges: readonly OsvRange[] | undefined): StoredRanges {
+  if (ranges === undefined || ranges.length === 0) return 0;
+  const flat = ranges.map(flattenRange);
+  const only = flat.length === 1 ? flat[0] : undefined;
+  if (only !== undefined && only.length === 5 && only[0] === "ECOSYSTEM" && only[1] === "introduced" && only[2] === "0" && only[3] === "fixed") return only[4] as string;
+  return flat;
+}
+
+/** The flat ranges a stored form stands for (`undefined` for none). */
+export function expandRanges(stored: StoredRanges): readonly FlatRange[] | undefined {
+  if (stored === 0) return undefined;
+  return typeof stored === "string" ? [["ECOSYSTEM", "introduced", "0", "fixed", stored]] : stored;
+}
+
 export function flattenRange(range: OsvRange): FlatRange {
   const flat: string[] = [range.type];
   for (const e of range.events) {
@@ -203,7 +224,7 @@ export class CompiledEntries {
   private lastParsed: VersionResult<Version> | undefined;
 
   /** Entry `i` is `ranges[i]` and `versions[i]`. */
-  constructor(ranges: readonly (readonly FlatRange[] | undefined)[], versions: readonly (readonly string[] | undefined)[], ecosystem: string) {
+  constructor(ranges: readonly StoredRanges[], versions: readonly (readonly string[] | undefined)[], ecosystem: string) {
     const n = ranges.length;
     this.length = n;
     this.cmps = new Array<Comparator | undefined>(n);
@@ -217,24 +238,26 @@ export class CompiledEntries {
     // Per range type, the comparator and label of this package's ecosystem (all its entries share it).
     const comparators: RangeComparators = new Map();
     for (let i = 0; i < n; i++) {
-      const entryRanges = ranges[i];
+      const stored = ranges[i] as StoredRanges;
       const entryVersions = versions[i];
-      const only = (entryVersions === undefined || entryVersions.length === 0) && entryRanges?.length === 1 ? entryRanges[0] : undefined;
-      if (only !== undefined && this.addSimple(i, only, ecosystem, comparators)) continue;
-      this.whole[i] = compileFlat(entryRanges, entryVersions, ecosystem);
+      const noList = entryVersions === undefined || entryVersions.length === 0;
+      if (typeof stored === "string") {
+        if (noList && this.addSimple(i, "ECOSYSTEM", "0", "fixed", stored, ecosystem, comparators)) continue;
+      } else if (noList && stored !== 0 && stored.length === 1) {
+        const only = stored[0] as FlatRange;
+        if ((only.length === 3 || only.length === 5) && only[1] === "introduced" && this.addSimple(i, only[0] as string, only[2] as string, only[3], only[4], ecosystem, comparators)) continue;
+      }
+      this.whole[i] = compileFlat(expandRanges(stored), entryVersions, ecosystem);
     }
   }
 
   /**
-   * Adds a flat range of the usual shape, `[type, "introduced", x]` or `[type, "introduced", x,
+   * Adds a range of the usual shape, `[type, "introduced", x]` or `[type, "introduced", x,
    * "fixed" | "last_affected", y]` with x not above y, straight into the columns (no objects on the
    * way); false for anything else, which `compileRange` then handles with its warnings.
    */
-  private addSimple(i: number, range: FlatRange, ecosystem: string, comparators: RangeComparators): boolean {
-    if ((range.length !== 3 && range.length !== 5) || range[1] !== "introduced") return false;
-    const end = range[3];
+  private addSimple(i: number, type: string, fromRaw: string, end: string | undefined, toRaw: string | undefined, ecosystem: string, comparators: RangeComparators): boolean {
     if (end !== undefined && end !== "fixed" && end !== "last_affected") return false;
-    const type = range[0] as string;
     let c = comparators.get(type);
     if (!comparators.has(type)) {
       const cmp = rangeComparator(type as OsvRange["type"], ecosystem);
@@ -247,10 +270,8 @@ export class CompiledEntries {
       return parsed.ok ? parsed.value : undefined;
     };
     // Only `introduced: "0"` means "before every version"; a `fixed: "0"` is the version 0.
-    const fromRaw = range[2] as string;
     const from: Bound | undefined = fromRaw === "0" ? MIN : version(fromRaw);
     if (from === undefined) return false;
-    const toRaw = range[4];
     const to = toRaw === undefined ? undefined : version(toRaw);
     if (toRaw !== undefined && (to === undefined || compareBound(c.cmp, from, to) > 0)) return false;
     this.cmps[i] = c.cmp;
