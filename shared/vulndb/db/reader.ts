@@ -22,6 +22,7 @@ export interface PackageEntries {
    * 16 characters per entry, in entry order (`format.ts` `recordHashOf`), one string, not one per entry.
    */
   readonly recordHashes: string;
+  /** As the build stored them (`ranges.ts` `storeRanges`), which `CompiledEntries` reads as they are. */
   readonly ranges: readonly StoredRanges[];
   readonly versions: readonly (readonly string[] | undefined)[];
   /** Each entry's fields besides `package`, `ranges` and `versions` (`ecosystem_specific`, …). */
