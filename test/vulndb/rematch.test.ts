@@ -6,7 +6,7 @@ import { rematchRequests, type RematchServices } from "../../functions/rematch-r
 import { BLOB_CONTAINERS } from "../../shared/blobs/blobs.js";
 import { DirectoryBlobStore } from "../../shared/blobs/directory-blobs.js";
 import type { Digest } from "../../shared/domain/digest.js";
-import { newImageRecord, type ImageRecord } from "../../shared/domain/image-record.js";
+import type { ImageRecord } from "../../shared/domain/image-record.js";
 import { NO_DB_GAP, NO_DB_VERSION } from "../../shared/domain/match.js";
 import type { QueueSender } from "../../shared/queues/queues.js";
 import { openStore } from "../../shared/store/open-store.js";
@@ -16,7 +16,7 @@ import { fileDbProvider, blobDbProvider, publishDb } from "../../shared/vulndb/p
 import { rematch } from "../../shared/vulndb/rematch.js";
 import { getSarifReport } from "../../shared/usecases/images-api.js";
 import { readLocalSource } from "../../shared/vulndb/sources.js";
-import { facts, osv, pkg, tempDir, writeRecords } from "./support.js";
+import { facts, neverMatched, osv, pkg, tempDir, utilLinuxSbom, writeRecords } from "./support.js";
 
 const t = tempDir("rematch");
 const digest = `sha256:${"b".repeat(64)}` as Digest;
@@ -28,44 +28,12 @@ const sent: unknown[] = [];
 const queues: QueueSender = { send: async (_q, body) => void sent.push(body), ping: async () => ({ ok: true }) };
 const dbFile = join(t.dir, "vulndb.sqlite");
 
-const sbom = {
-  bomFormat: "CycloneDX",
-  specVersion: "1.5",
-  metadata: { properties: [{ name: "scanhook:distribution", value: "Debian:12" }] },
-  components: ["bsdutils", "mount"].map((name) => ({
-    type: "library",
-    name,
-    version: name === "bsdutils" ? "1:2.38.1-5+deb12u3" : "2.38.1-5+deb12u3",
-    purl: `pkg:deb/debian/${name}@2.38.1-5%2Bdeb12u3?distro=debian-12`,
-    properties: [
-      { name: "scanhook:analyzer", value: "os/dpkg" },
-      { name: "scanhook:ecosystem", value: "Debian:12" },
-      { name: "scanhook:source-name", value: "util-linux" },
-      { name: "scanhook:source-version", value: "2.38.1-5+deb12u3" },
-      { name: "scanhook:layer", value: layer }
-    ]
-  }))
-};
+const sbom = utilLinuxSbom(layer);
 
 beforeAll(async () => {
   store = await openStore({ kind: "sqlite", path: join(t.dir, "store.sqlite") });
   await blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(JSON.stringify(sbom)));
-  const at = new Date("2024-06-01T00:00:00Z").toISOString();
-  await store.images.update(digest, () => ({
-    ...newImageRecord(digest, new Date(at)),
-    kind: "image",
-    scan: { state: "done", requestKind: "index", attempts: 1, updatedAt: at },
-    result: {
-      analyzers: { "os/dpkg": "1" },
-      sbom: { blob: sbomBlob, mediaType: "application/vnd.cyclonedx+json" },
-      packageCounts: { "Debian:12": 2 },
-      findings: [],
-      coverageGaps: [NO_DB_GAP, { kind: "distro-eol", detail: "kept: the indexer's" }],
-      indexedAt: at,
-      dbVersion: NO_DB_VERSION,
-      matchedAt: at
-    }
-  }));
+  await store.images.upsert(neverMatched(digest, sbomBlob, [NO_DB_GAP, { kind: "distro-eol", detail: "kept: the indexer's" }]));
 });
 afterAll(async () => {
   await store.close?.();

@@ -11,15 +11,14 @@ import { BLOB_CONTAINERS } from "../../shared/blobs/blobs.js";
 import { DirectoryBlobStore } from "../../shared/blobs/directory-blobs.js";
 import { loadSettings } from "../../shared/config.js";
 import type { Digest } from "../../shared/domain/digest.js";
-import { newImageRecord, type ImageRecord } from "../../shared/domain/image-record.js";
-import { NO_DB_GAP, NO_DB_VERSION } from "../../shared/domain/match.js";
+import { NO_DB_VERSION } from "../../shared/domain/match.js";
 import { DEFAULT_ECOSYSTEMS, DEFAULT_OSV_BASE_URL, DEFAULT_REDHAT_CPE_URL } from "../../shared/vulndb/defaults.js";
 import { readDbInfo } from "../../shared/vulndb/db/reader.js";
 import { blobDbProvider, CURRENT_MANIFEST } from "../../shared/vulndb/provider.js";
 import { refreshConfigFrom, VulnDbRefresher } from "../../shared/vulndb/refresh.js";
 import { eventually } from "../host/azurite-helpers.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
-import { osv, tempDir } from "./support.js";
+import { neverMatched, osv, tempDir, utilLinuxSbom } from "./support.js";
 
 /**
  * The runtime's DB lifecycle against an OSV export stand-in on 127.0.0.1: the first start builds
@@ -75,48 +74,6 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const layer = `sha256:${"c".repeat(64)}`;
-function debianSbom(): object {
-  return {
-    bomFormat: "CycloneDX",
-    specVersion: "1.5",
-    metadata: { properties: [{ name: "scanhook:distribution", value: "Debian:12" }] },
-    components: ["bsdutils", "mount"].map((name) => ({
-      type: "library",
-      name,
-      version: name === "bsdutils" ? "1:2.38.1-5+deb12u3" : "2.38.1-5+deb12u3",
-      purl: `pkg:deb/debian/${name}@2.38.1-5%2Bdeb12u3?distro=debian-12`,
-      properties: [
-        { name: "scanhook:analyzer", value: "os/dpkg" },
-        { name: "scanhook:ecosystem", value: "Debian:12" },
-        { name: "scanhook:source-name", value: "util-linux" },
-        { name: "scanhook:source-version", value: "2.38.1-5+deb12u3" },
-        { name: "scanhook:layer", value: layer }
-      ]
-    }))
-  };
-}
-
-/** A record as the scanner leaves it when no DB exists: indexed, SBOM stored, `dbVersion: "none"`. */
-function neverMatched(digest: Digest, sbomBlob: string): ImageRecord {
-  const at = "2024-06-01T00:00:00.000Z";
-  return {
-    ...newImageRecord(digest, new Date(at)),
-    kind: "image",
-    scan: { state: "done", requestKind: "index", attempts: 1, updatedAt: at },
-    result: {
-      analyzers: { "os/dpkg": "1" },
-      sbom: { blob: sbomBlob, mediaType: "application/vnd.cyclonedx+json" },
-      packageCounts: { "Debian:12": 2 },
-      findings: [],
-      coverageGaps: [NO_DB_GAP],
-      indexedAt: at,
-      dbVersion: NO_DB_VERSION,
-      matchedAt: at
-    }
-  };
-}
-
 interface Logged {
   level: string;
   text: string;
@@ -168,7 +125,7 @@ describe("the first npm start", () => {
     expect((await fetch(new URL("api/health", host.host.url), { headers: { "x-functions-key": host.readKey } })).status).toBe(200);
     expect(await eventually(() => fetched.includes("/redhat/repository-to-cpe.json"), 30_000)).toBe(true);
     expect(await services.vulndb.matcher()).toBeUndefined();
-    await services.blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(JSON.stringify(debianSbom())));
+    await services.blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(JSON.stringify(utilLinuxSbom(`sha256:${"c".repeat(64)}`))));
     await services.store.images.upsert(neverMatched(digest, sbomBlob));
 
     release();

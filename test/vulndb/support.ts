@@ -7,7 +7,9 @@ import { buildVulnDb, type BuildReport } from "../../shared/vulndb/db/build.js";
 import { VulnDb } from "../../shared/vulndb/db/reader.js";
 import { readLocalSource } from "../../shared/vulndb/sources.js";
 import type { InstalledPackage } from "../../shared/domain/package.js";
-import type { SbomFacts } from "../../shared/domain/match.js";
+import { NO_DB_GAP, NO_DB_VERSION, type SbomFacts } from "../../shared/domain/match.js";
+import type { Digest } from "../../shared/domain/digest.js";
+import { newImageRecord, type CoverageGap, type ImageRecord } from "../../shared/domain/image-record.js";
 
 /** A temporary directory removed by the returned function. */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
@@ -78,4 +80,46 @@ export function pkg(name: string, version: string, ecosystem: string | undefined
 
 export function facts(packages: readonly InstalledPackage[], more: Partial<SbomFacts> = {}): SbomFacts {
   return { distribution: undefined, contentSetCpes: [], packages, coverageGaps: [], ...more };
+}
+
+/** A stored scanhook SBOM of a Debian 12 image: util-linux's `bsdutils` (an epoch) and `mount`, both in `layer`. */
+export function utilLinuxSbom(layer: string): object {
+  return {
+    bomFormat: "CycloneDX",
+    specVersion: "1.5",
+    metadata: { properties: [{ name: "scanhook:distribution", value: "Debian:12" }] },
+    components: ["bsdutils", "mount"].map((name) => ({
+      type: "library",
+      name,
+      version: name === "bsdutils" ? "1:2.38.1-5+deb12u3" : "2.38.1-5+deb12u3",
+      purl: `pkg:deb/debian/${name}@2.38.1-5%2Bdeb12u3?distro=debian-12`,
+      properties: [
+        { name: "scanhook:analyzer", value: "os/dpkg" },
+        { name: "scanhook:ecosystem", value: "Debian:12" },
+        { name: "scanhook:source-name", value: "util-linux" },
+        { name: "scanhook:source-version", value: "2.38.1-5+deb12u3" },
+        { name: "scanhook:layer", value: layer }
+      ]
+    }))
+  };
+}
+
+/** A record as the scanner leaves it when no DB exists: indexed, the SBOM `utilLinuxSbom` stored, `dbVersion: "none"`. */
+export function neverMatched(digest: Digest, sbomBlob: string, coverageGaps: CoverageGap[] = [NO_DB_GAP]): ImageRecord {
+  const at = "2024-06-01T00:00:00.000Z";
+  return {
+    ...newImageRecord(digest, new Date(at)),
+    kind: "image",
+    scan: { state: "done", requestKind: "index", attempts: 1, updatedAt: at },
+    result: {
+      analyzers: { "os/dpkg": "1" },
+      sbom: { blob: sbomBlob, mediaType: "application/vnd.cyclonedx+json" },
+      packageCounts: { "Debian:12": 2 },
+      findings: [],
+      coverageGaps,
+      indexedAt: at,
+      dbVersion: NO_DB_VERSION,
+      matchedAt: at
+    }
+  };
 }
