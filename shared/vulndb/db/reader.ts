@@ -62,7 +62,7 @@ function filled<T>(xs: (T | 0)[] | 0, none: T, n: number): T[] {
  * filled in where the matcher reads a value — no object per entry. Written by the build from
  * validated records: trusted.
  */
-export function decodeEntries(text: string): PackageEntries {
+function decodeEntries(text: string): PackageEntries {
   const [recordHashes, vulnIds, ranges, versions, others, ids, aliases, upstream, severity, score, source] = JSON.parse(text) as StoredColumns;
   const n = vulnIds.length;
   // The record's own id and empty lists are shared, not kept per entry.
@@ -73,7 +73,7 @@ export function decodeEntries(text: string): PackageEntries {
     vulnIds,
     recordHashes,
     ranges,
-    versions: versions === 0 ? new Array<undefined>(n) : filled<string[] | undefined>(versions, undefined, n),
+    versions: filled<string[] | undefined>(versions, undefined, n),
     others: filled(others, NO_FIELDS, n),
     facts: { ids: factIds as string[], aliases: filled(aliases, NO_IDS, n), upstream: filled(upstream, NO_IDS, n), severity, score, source }
   };
