@@ -95,7 +95,9 @@ describe("RegistryGuard.check", () => {
   });
 
   it("never lets a credential reach an unlisted host (property)", () => {
-    const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
+    // Not `xn--…`: a punycode label must decode, and URL refuses one that does not (`xn--a`), which
+    // made this test fail once in a few thousand runs.
+    const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/).filter((l) => !l.startsWith("xn--"));
     fc.assert(
       fc.property(label, label, fc.constantFrom("realm", "redirect") as fc.Arbitrary<"realm" | "redirect">, fc.option(fc.integer({ min: 1, max: 65535 })), (a, b, purpose, port) => {
         const host = `${a}.${b}.test${port === null ? "" : `:${port}`}`;
