@@ -12,6 +12,7 @@ import { ScanhookError } from "../domain/errors.js";
 import type { CoverageGap, ImageRecord } from "../domain/image-record.js";
 import type { Container } from "../store/port.js";
 import { readSbomFacts } from "../sbom/cyclonedx.js";
+import { readOwnSbom } from "../sbom/own-form.js";
 import type { SbomFacts } from "../domain/match.js";
 import type { DetailedMatcher } from "./match/matcher.js";
 
@@ -46,13 +47,18 @@ export interface RematchDeps {
  * kept from the result (the matcher's and the SBOM reader's own are made again on every match).
  */
 export function storedFacts(result: ImageResult, sbom: Buffer): { readonly ok: true; readonly facts: SbomFacts } | { readonly ok: false; readonly reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(sbom.toString("utf8"));
-  } catch (e) {
-    return { ok: false, reason: `the SBOM blob ${result.sbom.blob} is not JSON: ${(e as Error).message}` };
+  const text = sbom.toString("utf8");
+  // scanhook's own form is read without a tree (own-form.ts); anything else is parsed in full.
+  let read = readOwnSbom(text);
+  if (read === undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, reason: `the SBOM blob ${result.sbom.blob} is not JSON: ${(e as Error).message}` };
+    }
+    read = readSbomFacts(json);
   }
-  const read = readSbomFacts(json);
   if (!read.ok) return { ok: false, reason: `the SBOM blob ${result.sbom.blob}: ${read.reason}` };
   const indexerGaps: CoverageGap[] = result.coverageGaps.filter((g) => !MATCH_GAP.test(g.kind));
   return { ok: true, facts: { ...read.facts, coverageGaps: [...indexerGaps, ...read.facts.coverageGaps] } };

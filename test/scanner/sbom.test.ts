@@ -12,6 +12,8 @@ import { readLayer } from "../../shared/scanner/layer.js";
 import { DEFAULT_SCAN_LIMITS } from "../../shared/scanner/limits.js";
 import { factsFromCycloneDx, toCycloneDx } from "../../shared/scanner/sbom/cyclonedx.js";
 import { toSpdx } from "../../shared/scanner/sbom/spdx.js";
+import { readSbomFacts } from "../../shared/sbom/cyclonedx.js";
+import { readOwnSbom } from "../../shared/sbom/own-form.js";
 import { sha256, tar } from "../helpers/images.js";
 
 /** The SBOM validates against the published CycloneDX 1.5 and SPDX 2.3 schemas and reads back to the same facts. */
@@ -65,6 +67,18 @@ describe("SBOM", () => {
     const { index, bom } = await sample();
     const back = factsFromCycloneDx(JSON.parse(JSON.stringify(bom)) as typeof bom);
     expect(back).toEqual({ ...index.facts, packages: index.facts.packages.map(({ files: _files, arch: _arch, ...p }) => p) });
+  });
+
+  it("as the scanner stores it, is read by the rematch's own-form reader, to what the full read gives", async () => {
+    const { bom } = await sample();
+    const text = JSON.stringify(bom);
+    const own = readOwnSbom(text);
+    expect(own).toBeDefined();
+    expect(own).toStrictEqual(readSbomFacts(JSON.parse(text)));
+    expect(own?.ok && own.facts.packages.map((p) => [p.name, p.source?.name, p.layer])).toEqual([
+      ["libc6", "glibc", bom.components[1]?.properties?.find((p) => p.name === "scanhook:layer")?.value],
+      ["bash", "bash", bom.components[2]?.properties?.find((p) => p.name === "scanhook:layer")?.value]
+    ]);
   });
 
   it("SPDX 2.3 JSON rendered from it validates against the SPDX 2.3 schema", async () => {
