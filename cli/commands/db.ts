@@ -45,7 +45,7 @@ function age(builtAt: string, now: Date): string {
 
 export const dbCommand: Command = {
   name: "db",
-  summary: "build --osv <dir|zip|url>... [--redhat-cpe F|URL] [--out F] | update [--db F] [--osv-base URL] [--ecosystems L] | info [--db F] [--json] | fetch --url URL [--out F]",
+  summary: "build --osv <dir|zip|url>... [--redhat-cpe F|URL] [--out F] | update [--db F] [--osv-base URL] [--ecosystems L] [--redhat-cpe URL|none] | info [--db F] [--json] | fetch --url URL [--out F]",
   positionals: true,
   options: {
     osv: { type: "string", multiple: true },
@@ -88,7 +88,9 @@ export const dbCommand: Command = {
         const target = typeof values.db === "string" ? values.db : configured.path;
         const base = typeof values["osv-base"] === "string" ? values["osv-base"] : configured.osvBaseUrl;
         const ecosystems = typeof values.ecosystems === "string" ? values.ecosystems.split(",").map((s) => s.trim()).filter((s) => s !== "") : [...configured.ecosystems];
-        const cpeUrl = typeof values["redhat-cpe"] === "string" ? values["redhat-cpe"] : configured.redHatCpeUrl;
+        // `none` skips the Red Hat map, as REDHAT_CPE_URL=none does.
+        const cpeOption = values["redhat-cpe"];
+        const cpeUrl = typeof cpeOption === "string" ? (cpeOption === "none" ? undefined : cpeOption) : configured.redHatCpeUrl;
         err(`updating ${target} from ${base}`);
         const outcome = await updateFromExport({ out: target, osvBaseUrl: base, ecosystems, ...(cpeUrl === undefined ? {} : { redHatCpeUrl: cpeUrl }), now, onProgress: progress });
         out(outcome.changed ? `${target}: version ${outcome.report.version}, ${outcome.report.records} records` : `${target}: up to date (version ${outcome.version})`);
