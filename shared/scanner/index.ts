@@ -9,7 +9,7 @@ export { checkAnalyzers, defineAnalyzer, type Analyzer, type AnalyzerOutput, typ
 export { BlobLayerCache, WALKER_VERSION, type LayerCache } from "./cache.js";
 export { DEFAULT_SCAN_LIMITS, scanLimitsFrom, type ScanLimits } from "./limits.js";
 export { readLayer, type LayerScan } from "./layer.js";
-export { toCycloneDx, factsFromCycloneDx, CYCLONEDX_MEDIA_TYPE, type CycloneDxBom, type SbomInput } from "./sbom/cyclonedx.js";
+export { toCycloneDx, CYCLONEDX_MEDIA_TYPE, type CycloneDxBom, type SbomInput } from "./sbom/cyclonedx.js";
 export { toSpdx, SPDX_MEDIA_TYPE } from "./sbom/spdx.js";
 export { parsePlatforms, platformMatches, type PlatformFilter } from "./sources/common.js";
 export { openImageSource, type TargetOptions } from "./sources/target.js";

@@ -7,11 +7,12 @@ import { ANALYZERS } from "../../shared/scanner/analyzers/index.js";
 import { indexImage, type ImageIndex, type ImageSource } from "../../shared/scanner/indexer.js";
 import { readLayer } from "../../shared/scanner/layer.js";
 import { DEFAULT_SCAN_LIMITS } from "../../shared/scanner/limits.js";
-import { factsFromCycloneDx, toCycloneDx } from "../../shared/scanner/sbom/cyclonedx.js";
+import { toCycloneDx } from "../../shared/scanner/sbom/cyclonedx.js";
 import type { VulnDb } from "../../shared/vulndb/db/reader.js";
 import { createMatcher } from "../../shared/vulndb/match/matcher.js";
 import { sha256, tar, type Files } from "../helpers/images.js";
 import { dbFrom, osv } from "../vulndb/support.js";
+import { storedSbomFacts } from "../helpers/sbom.js";
 
 /**
  * A Red Hat (UBI 8) image: its content manifest's content sets reach `SbomFacts.contentSetCpes`
@@ -102,7 +103,7 @@ describe("Red Hat content sets → CPEs", () => {
 
   it("the stored SBOM keeps the content sets, so a rematch scopes the same way", async () => {
     const r = await index([base]);
-    const back = factsFromCycloneDx(toCycloneDx({ subject: "ubi8", digest: undefined, facts: r.facts, distribution: r.distribution, analyzers: r.analyzers, indexedAt: NOW }));
+    const back = storedSbomFacts(JSON.stringify(toCycloneDx({ subject: "ubi8", digest: undefined, facts: r.facts, distribution: r.distribution, analyzers: r.analyzers, indexedAt: NOW })));
     expect(back.contentSetCpes).toEqual([APPSTREAM, BASEOS]);
     expect(createMatcher(db).match(back, NOW).findings.map((f) => f.id)).toEqual(["RHSA-2099:0001"]);
   });

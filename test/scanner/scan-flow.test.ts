@@ -11,10 +11,10 @@ import { NO_DB_GAP, NO_DB_VERSION } from "../../shared/domain/match.js";
 import { loadSettings } from "../../shared/config.js";
 import { createLogger } from "../../shared/log.js";
 import { QUEUES } from "../../shared/queues/queues.js";
-import { factsFromCycloneDx, type CycloneDxBom } from "../../shared/scanner/sbom/cyclonedx.js";
 import { buildImage, buildIndex, pushImage, pushIndex } from "../helpers/images.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { eventually, freePort, killAzuritesUnder } from "../host/azurite-helpers.js";
+import { storedSbomFacts } from "../helpers/sbom.js";
 
 /**
  * The indexer end to end: push to Debian's docker-registry → webhook → scan-requests → the
@@ -84,7 +84,7 @@ describe("push → scan → record with an SBOM", () => {
     expect(r?.lastScannedAt).toBeDefined();
     const bytes = await host.services.blobs.get(BLOB_CONTAINERS.results, result?.sbom.blob ?? "");
     expect(bytes?.length).toBe(result?.sbom.size);
-    const facts = factsFromCycloneDx(JSON.parse(bytes?.toString("utf8") ?? "{}") as CycloneDxBom);
+    const facts = storedSbomFacts(bytes);
     expect(facts.distribution).toBe("Debian:12");
     expect(facts.packages.map((p) => [p.name, p.layer])).toEqual([
       ["base-files", first.diffIds[0]],
@@ -126,7 +126,7 @@ describe("push → scan → record with an SBOM", () => {
     const names = async (d: string) => {
       const r = await get(d);
       const bytes = await host.services.blobs.get(BLOB_CONTAINERS.results, r?.result?.sbom.blob ?? "");
-      return factsFromCycloneDx(JSON.parse(bytes?.toString("utf8") ?? "{}") as CycloneDxBom).packages.map((p) => p.name);
+      return storedSbomFacts(bytes).packages.map((p) => p.name);
     };
     expect(await names(amd64.manifest.digest)).toEqual(["amd64-only"]);
     expect(await names(arm64.manifest.digest)).toEqual(["arm64-only"]);

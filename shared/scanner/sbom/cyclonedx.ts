@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Digest } from "../../domain/digest.js";
-import { isDigest } from "../../domain/digest.js";
-import type { CoverageGap } from "../../domain/image-record.js";
 import type { SbomFacts } from "../../domain/match.js";
 import { SBOM_PROPERTIES, type InstalledPackage } from "../../domain/package.js";
 import { VERSION } from "../../version.js";
@@ -102,37 +100,5 @@ export function toCycloneDx(input: SbomInput): CycloneDxBom {
         properties: packageProperties(p)
       }))
     ]
-  };
-}
-
-/**
- * Reads the facts back from a stored SBOM (a rematch never reads the image). Components without
- * a `scanhook:analyzer` property (a foreign SBOM's) keep their purl; what they lack stays unknown.
- */
-export function factsFromCycloneDx(bom: CycloneDxBom): SbomFacts {
-  const meta = bom.metadata.properties;
-  const one = (props: readonly Property[] | undefined, name: string): string | undefined => props?.find((p) => p.name === name)?.value;
-  const gaps: CoverageGap[] = meta.filter((p) => p.name.startsWith(GAP_PREFIX)).map((p) => ({ kind: p.name.slice(GAP_PREFIX.length), detail: p.value }));
-  const packages: InstalledPackage[] = bom.components
-    .filter((c) => c.type === "library" && c.purl !== undefined && c.version !== undefined)
-    .map((c) => {
-      const sourceName = one(c.properties, SBOM_PROPERTIES.sourceName);
-      const sourceVersion = one(c.properties, SBOM_PROPERTIES.sourceVersion);
-      const layer = one(c.properties, SBOM_PROPERTIES.layer);
-      return {
-        name: c.name,
-        version: c.version ?? "",
-        purl: c.purl ?? "",
-        ecosystem: one(c.properties, SBOM_PROPERTIES.ecosystem),
-        ...(sourceName === undefined ? {} : { source: { name: sourceName, ...(sourceVersion === undefined ? {} : { version: sourceVersion }) } }),
-        ...(layer !== undefined && isDigest(layer) ? { layer } : {}),
-        analyzer: one(c.properties, SBOM_PROPERTIES.analyzer) ?? "foreign"
-      };
-    });
-  return {
-    distribution: one(meta, SBOM_PROPERTIES.distribution),
-    contentSetCpes: meta.filter((p) => p.name === SBOM_PROPERTIES.contentSetCpe).map((p) => p.value),
-    packages,
-    coverageGaps: gaps
   };
 }
