@@ -9,7 +9,10 @@ import { ANALYZERS } from "../../shared/scanner/analyzers/index.js";
 import { indexImage } from "../../shared/scanner/indexer.js";
 import { DEFAULT_SCAN_LIMITS } from "../../shared/scanner/limits.js";
 import { directorySource } from "../../shared/scanner/sources/directory.js";
+import { toCycloneDx } from "../../shared/scanner/sbom/cyclonedx.js";
+import { readSbomFacts } from "../../shared/sbom/cyclonedx.js";
 import { createMatcher } from "../../shared/vulndb/match/matcher.js";
+import { storedSbomFacts } from "../helpers/sbom.js";
 import { debianRootfs } from "../scanner/debian-rootfs.js";
 import { dbFrom, MODIFIED } from "./support.js";
 
@@ -72,6 +75,8 @@ function record(cve: string, affected: readonly { source: string; fixed: string 
 
 describe("a real Debian 12 against advisories from its own changelogs", () => {
   let facts: SbomFacts;
+  /** The SBOM's text as the scanner stores it. */
+  let stored: string;
   let binaries: Binary[];
   /** CVE → the source packages whose changelogs name it, with the version that fixed it. */
   const advisories = new Map<string, { source: string; fixed: string }[]>();
@@ -102,7 +107,9 @@ describe("a real Debian 12 against advisories from its own changelogs", () => {
       if (at === undefined || !(await dpkgOrders(fix.version, "le", at))) continue;
       advisories.set(cve, [...(advisories.get(cve) ?? []), { source: fix.source, fixed: fix.version }]);
     }
-    facts = (await indexImage(directorySource(rootfs), { analyzers: ANALYZERS, limits: DEFAULT_SCAN_LIMITS })).facts;
+    const index = await indexImage(directorySource(rootfs), { analyzers: ANALYZERS, limits: DEFAULT_SCAN_LIMITS });
+    facts = index.facts;
+    stored = JSON.stringify(toCycloneDx({ subject: "debian-12", digest: undefined, facts, distribution: index.distribution, analyzers: index.analyzers, indexedAt: new Date() }));
   }, 20 * 60_000);
   afterAll(() => {
     for (const c of cleanups) c();
@@ -142,5 +149,21 @@ describe("a real Debian 12 against advisories from its own changelogs", () => {
       expect(f.upstreamIds).toEqual([f.id.slice("DEBIAN-".length)]);
       expect(f.fixedVersion).toBe(`${installed.get(f.sourcePackage ?? "") ?? ""}+scanhook1`);
     }
+  });
+
+  it("its SBOM as stored is read by the rematch without a full parse, to the same facts and the same findings", async () => {
+    // storedSbomFacts fails unless the own-form reader recognizes the text.
+    const back = storedSbomFacts(stored);
+    const full = readSbomFacts(JSON.parse(stored));
+    expect(full.ok && full.facts).toStrictEqual(back);
+    expect(back.packages.length).toBe(facts.packages.length);
+    expect(back.packages).toEqual(facts.packages.map(({ files: _files, arch: _arch, ...p }) => p));
+    const installed = new Map(binaries.map((b) => [b.source, b.sourceVersion]));
+    const { db, remove } = await dbFrom([...advisories].map(([cve, affected]) => record(cve, affected.map((a) => ({ source: a.source, fixed: `${installed.get(a.source) ?? ""}+scanhook1` })))));
+    cleanups.push(remove);
+    const now = new Date();
+    const fromStored = createMatcher(db).match(back, now).findings;
+    expect(fromStored.length).toBeGreaterThan(100);
+    expect(fromStored).toEqual(createMatcher(db).match(facts, now).findings);
   });
 });
