@@ -1,37 +1,23 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import { VulnDb } from "../../shared/vulndb/db/reader.js";
-import { assertValidOsv, osv, tempDir, writeRecords } from "./support.js";
+import { ExportServer, fixedRecord, zipOf } from "./export-server.js";
+import { tempDir, writeRecords } from "./support.js";
 
 /** `scanhook db build | update | info | fetch` as a user runs them, against files and a server on 127.0.0.1. */
 
-const files = new Map<string, Buffer>();
-const fetched: string[] = [];
-let server: Server;
+const server = new ExportServer();
+const { files } = server;
 let base: string;
 const t = tempDir("cli-db");
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const body = files.get(path);
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    fetched.push(path);
-    res.writeHead(200, { "content-length": body.length }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await server.start();
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   t.remove();
 });
 
@@ -42,12 +28,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-function record(id: string, ecosystem: string, name: string, modified: string, fixed: string): Record<string, unknown> {
-  const r = { ...osv(id, ecosystem, name, [{ introduced: "0" }, { fixed }]), modified };
-  assertValidOsv(r);
-  return r;
-}
-const zipOf = (records: Record<string, unknown>[]): Buffer => Buffer.from(zipSync(Object.fromEntries(records.map((r) => [`${String(r.id)}.json`, strToU8(JSON.stringify(r))]))));
+const record = fixedRecord;
 
 describe("scanhook db", () => {
   const debian = [record("DSA-1000-1", "Debian:12", "openssl", "2024-01-15T00:00:00Z", "3.0.11-1~deb12u2")];
@@ -85,19 +66,19 @@ describe("scanhook db", () => {
     files.set("/Debian/all.zip", zipOf(debian));
     files.set("/Debian/modified_id.csv", Buffer.from("2024-01-15T00:00:00Z,DSA-1000-1\n"));
     files.set("/redhat/repository-to-cpe.json", Buffer.from(JSON.stringify({ data: { "rhel-9-for-x86_64-baseos-rpms": { cpes: ["cpe:/o:redhat:enterprise_linux:9::baseos"] } } })));
-    fetched.length = 0;
+    server.fetched.length = 0;
     const first = await run(["db", "update", "--db", target, "--osv-base", base, "--ecosystems", "Debian", "--redhat-cpe", `${base}/redhat/repository-to-cpe.json`]);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(/: version \S+, 1 records$/);
-    expect(fetched.sort()).toEqual(["/Debian/all.zip", "/redhat/repository-to-cpe.json"]);
+    expect(server.paths().sort()).toEqual(["/Debian/all.zip", "/redhat/repository-to-cpe.json"]);
     expect(JSON.parse((await run(["db", "info", "--db", target, "--json"])).out)).toMatchObject({ records: 1, repositoryCpes: 1 });
 
     // `none` skips the Red Hat map: nothing but the CSV is read.
-    fetched.length = 0;
+    server.fetched.length = 0;
     const again = await run(["db", "update", "--db", target, "--osv-base", base, "--ecosystems", "Debian", "--redhat-cpe", "none"]);
     expect(again.code).toBe(0);
     expect(again.out).toMatch(/: up to date \(version \S+\)$/);
-    expect(fetched).toEqual(["/Debian/modified_id.csv"]);
+    expect(server.paths()).toEqual(["/Debian/modified_id.csv"]);
   });
 
   it("fetch downloads a built DB from a mirror, checks it opens, and refuses a file that is no DB", async () => {

@@ -1,51 +1,29 @@
 import { writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VulnDb } from "../../shared/vulndb/db/reader.js";
 import { updateFromExport } from "../../shared/vulndb/update.js";
 import { expandRanges } from "../../shared/vulndb/versions/ranges.js";
-import { assertValidOsv, osv, tempDir } from "./support.js";
+import { ExportServer, fixedRecord } from "./export-server.js";
+import { tempDir } from "./support.js";
 
-/** A stand-in for the OSV bucket on 127.0.0.1: files the test sets, and a log of what was fetched. */
-const files = new Map<string, Buffer>();
-const fetched: { path: string; bytes: number }[] = [];
-let server: Server;
+const osvServer = new ExportServer();
+const { files, fetched } = osvServer;
 let base: string;
 const t = tempDir("download");
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const body = files.get(path);
-    if (body === undefined) {
-      res.writeHead(404).end();
-      return;
-    }
-    fetched.push({ path, bytes: body.length });
-    res.writeHead(200, { "content-length": body.length }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await osvServer.start();
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await osvServer.close();
   t.remove();
 });
 
-function record(id: string, ecosystem: string, name: string, modified: string, fixed: string): Record<string, unknown> {
-  const r = { ...osv(id, ecosystem, name, [{ introduced: "0" }, { fixed }]), modified };
-  assertValidOsv(r);
-  return r;
-}
-function publish(dir: string, records: Record<string, unknown>[]): void {
-  files.set(`/${dir}/all.zip`, Buffer.from(zipSync(Object.fromEntries(records.map((r) => [`${String(r.id)}.json`, strToU8(JSON.stringify(r))])))));
-  for (const r of records) files.set(`/${dir}/${String(r.id)}.json`, Buffer.from(JSON.stringify(r)));
-  const csv = [...records].sort((a, b) => (String(a.modified) < String(b.modified) ? 1 : -1)).map((r) => `${String(r.modified)},${String(r.id)}`);
-  files.set(`/${dir}/modified_id.csv`, Buffer.from(`${csv.join("\n")}\n`));
-}
+const record = fixedRecord;
+const publish = (dir: string, records: Record<string, unknown>[]): void => osvServer.publish(dir, records);
 
 describe("OSV export download", () => {
   const out = join(t.dir, "vulndb.sqlite");

@@ -1,9 +1,8 @@
 import { existsSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { InvocationContext } from "@azure/functions";
-import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vulndbRefresh } from "../../functions/vulndb-refresh.js";
 import type { Services } from "../../functions/services.js";
@@ -18,6 +17,7 @@ import { blobDbProvider, CURRENT_MANIFEST } from "../../shared/vulndb/provider.j
 import { refreshConfigFrom, VulnDbRefresher } from "../../shared/vulndb/refresh.js";
 import { eventually } from "../host/azurite-helpers.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { ExportServer } from "./export-server.js";
 import { neverMatched, osv, tempDir, utilLinuxSbom } from "./support.js";
 
 /**
@@ -27,44 +27,23 @@ import { neverMatched, osv, tempDir, utilLinuxSbom } from "./support.js";
  * next instance starts from it.
  */
 
-const files = new Map<string, Buffer>();
-const fetched: string[] = [];
+const osvServer = new ExportServer();
+const { files } = osvServer;
 /** While set, `all.zip` requests wait for it: the test decides when the "download" finishes. */
 let gate: Promise<void> | undefined;
-let server: Server;
 let base: string;
 const t = tempDir("runtime");
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const send = (): void => {
-      const body = files.get(path);
-      if (body === undefined) {
-        res.writeHead(404).end();
-        return;
-      }
-      fetched.push(path);
-      res.writeHead(200, { "content-length": body.length }).end(body);
-    };
-    if (gate !== undefined && path.endsWith("/all.zip")) void gate.then(send);
-    else send();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  osvServer.hold = (path) => (path.endsWith("/all.zip") ? gate : undefined);
+  base = await osvServer.start();
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await osvServer.close();
   t.remove();
 });
 
-function publish(dir: string, records: Record<string, unknown>[]): void {
-  files.set(`/${dir}/all.zip`, Buffer.from(zipSync(Object.fromEntries(records.map((r) => [`${String(r.id)}.json`, strToU8(JSON.stringify(r))])))));
-  for (const r of records) files.set(`/${dir}/${String(r.id)}.json`, Buffer.from(JSON.stringify(r)));
-  const csv = [...records].sort((a, b) => (String(a.modified) < String(b.modified) ? 1 : -1)).map((r) => `${String(r.modified)},${String(r.id)}`);
-  files.set(`/${dir}/modified_id.csv`, Buffer.from(`${csv.join("\n")}\n`));
-}
+const publish = (dir: string, records: Record<string, unknown>[]): void => osvServer.publish(dir, records);
 
 async function closedPort(): Promise<number> {
   const s = createServer();
@@ -105,7 +84,7 @@ describe("the first npm start", () => {
     publish("Debian", [advisory]);
     files.set("/redhat/repository-to-cpe.json", Buffer.from(JSON.stringify({ data: { "rhel-9-for-x86_64-baseos-rpms": { cpes: ["cpe:/o:redhat:enterprise_linux:9::baseos"] } } })));
     gate = new Promise<void>((resolve) => (release = resolve));
-    fetched.length = 0;
+    osvServer.fetched.length = 0;
     host = await startTestHost({
       settings: { VULNDB_DOWNLOAD: "true", OSV_BASE_URL: base, OSV_ECOSYSTEMS: "Debian", REDHAT_CPE_URL: `${base}/redhat/repository-to-cpe.json` },
       hostJson: { version: "2.0", extensions: { queues: { maxPollingInterval: "00:00:00.200", visibilityTimeout: "00:00:02", maxDequeueCount: 3 } } }
@@ -123,7 +102,7 @@ describe("the first npm start", () => {
     expect(host.host.mounted.queue).toContain("rematchRequests");
     // The download is held: the host answers, and an image indexed now has no DB to match.
     expect((await fetch(new URL("api/health", host.host.url), { headers: { "x-functions-key": host.readKey } })).status).toBe(200);
-    expect(await eventually(() => fetched.includes("/redhat/repository-to-cpe.json"), 30_000)).toBe(true);
+    expect(await eventually(() => osvServer.paths().includes("/redhat/repository-to-cpe.json"), 30_000)).toBe(true);
     expect(await services.vulndb.matcher()).toBeUndefined();
     await services.blobs.put(BLOB_CONTAINERS.results, sbomBlob, Buffer.from(JSON.stringify(utilLinuxSbom(`sha256:${"c".repeat(64)}`))));
     await services.store.images.upsert(neverMatched(digest, sbomBlob));
@@ -139,7 +118,7 @@ describe("the first npm start", () => {
     ]);
     expect(result?.coverageGaps).toEqual([]);
     expect(readDbInfo(dbPath).repositoryCpes).toBe(1);
-    expect(fetched).toEqual(["/redhat/repository-to-cpe.json", "/Debian/all.zip"]);
+    expect(osvServer.paths()).toEqual(["/redhat/repository-to-cpe.json", "/Debian/all.zip"]);
   }, 120_000);
 });
 
@@ -173,10 +152,10 @@ describe("unreachable sources", () => {
   }, 120_000);
 
   it("with the download off, nothing is fetched", async () => {
-    fetched.length = 0;
+    osvServer.fetched.length = 0;
     const refresher = new VulnDbRefresher({ ...refreshConfigFrom(loadSettings([{ SCANHOOK_DATA_DIR: join(t.dir, "off"), VULNDB_DOWNLOAD: "false" }])), osvBaseUrl: base }, new DirectoryBlobStore(join(t.dir, "off-blobs")));
     expect(await refresher.refresh({ info: () => undefined, warn: () => undefined, debug: () => undefined })).toEqual({ kind: "off" });
-    expect(fetched).toEqual([]);
+    expect(osvServer.paths()).toEqual([]);
   });
 });
 
@@ -190,10 +169,10 @@ describe("in Azure (VULNDB_SOURCE=blob)", () => {
   it("each new version is published; another instance starts from it and fetches only what changed", async () => {
     gate = undefined;
     publish("Debian", [advisory]);
-    fetched.length = 0;
+    osvServer.fetched.length = 0;
     const first = await new VulnDbRefresher(config("one"), blobs).refresh(quiet);
     expect(first).toMatchObject({ kind: "built", published: true, records: 1 });
-    expect(fetched).toEqual(["/Debian/all.zip"]);
+    expect(osvServer.paths()).toEqual(["/Debian/all.zip"]);
     const manifest = JSON.parse((await blobs.get(BLOB_CONTAINERS.vulndb, CURRENT_MANIFEST))?.toString() ?? "{}") as { version: string };
     expect(manifest.version).toBe(first.kind === "built" ? first.version : "");
     const served = await blobDbProvider(blobs, join(t.dir, "reader-cache")).matcher();
@@ -203,11 +182,11 @@ describe("in Azure (VULNDB_SOURCE=blob)", () => {
     // fetches the CSV and the one new record, not the zip.
     const added = { ...osv("DSA-5501-1", "Debian:12", "openssl", [{ introduced: "0" }, { fixed: "3.0.11-1~deb12u2" }]), modified: "2024-05-02T00:00:00Z" };
     publish("Debian", [advisory, added]);
-    fetched.length = 0;
+    osvServer.fetched.length = 0;
     rmSync(join(t.dir, "two"), { recursive: true, force: true });
     const second = await new VulnDbRefresher(config("two"), blobs).refresh(quiet);
     expect(second).toMatchObject({ kind: "built", published: true, records: 2 });
-    expect(fetched).toEqual(["/Debian/modified_id.csv", "/Debian/DSA-5501-1.json"]);
+    expect(osvServer.paths()).toEqual(["/Debian/modified_id.csv", "/Debian/DSA-5501-1.json"]);
     const provider = blobDbProvider(blobs, join(t.dir, "reader-cache"));
     expect((await provider.matcher())?.dbVersion).toBe(second.kind === "built" ? second.version : "");
   });
