@@ -28,11 +28,9 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-const record = fixedRecord;
-
 describe("scanhook db", () => {
-  const debian = [record("DSA-1000-1", "Debian:12", "openssl", "2024-01-15T00:00:00Z", "3.0.11-1~deb12u2")];
-  const npm = [record("GHSA-aaaa-0001-xxxx", "npm", "a", "2024-01-01T00:00:00Z", "1.0.0"), record("GHSA-bbbb-0001-xxxx", "npm", "b", "2024-02-01T00:00:00Z", "2.0.0")];
+  const debian = [fixedRecord("DSA-1000-1", "Debian:12", "openssl", "2024-01-15T00:00:00Z", "3.0.11-1~deb12u2")];
+  const npm = [fixedRecord("GHSA-aaaa-0001-xxxx", "npm", "a", "2024-01-01T00:00:00Z", "1.0.0"), fixedRecord("GHSA-bbbb-0001-xxxx", "npm", "b", "2024-02-01T00:00:00Z", "2.0.0")];
   const built = join(t.dir, "built.sqlite");
 
   it("build takes directories, zips and URLs together, skips a bad record with a warning, and info describes the result", async () => {
@@ -41,7 +39,7 @@ describe("scanhook db", () => {
     writeFileSync(join(dir, "broken.json"), "{ not json");
     const zip = join(t.dir, "npm-all.zip");
     writeFileSync(zip, zipOf(npm.slice(0, 1)));
-    files.set("/PyPI/all.zip", zipOf([record("PYSEC-2024-1", "PyPI", "django", "2024-03-01T00:00:00Z", "4.2.1")]));
+    files.set("/PyPI/all.zip", zipOf([fixedRecord("PYSEC-2024-1", "PyPI", "django", "2024-03-01T00:00:00Z", "4.2.1")]));
     const build = await run(["db", "build", "--osv", dir, "--osv", zip, "--osv", `${base}/PyPI/all.zip`, "--out", built]);
     expect(build.code, build.err).toBe(0);
     expect(build.out).toMatch(new RegExp(`^${built.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: version \\S+, 3 records \\(0 withdrawn dropped, 1 invalid skipped\\)$`));
@@ -63,8 +61,7 @@ describe("scanhook db", () => {
 
   it("update builds from the export at --osv-base, then fetches only what changed", async () => {
     const target = join(t.dir, "updated.sqlite");
-    files.set("/Debian/all.zip", zipOf(debian));
-    files.set("/Debian/modified_id.csv", Buffer.from("2024-01-15T00:00:00Z,DSA-1000-1\n"));
+    server.publish("Debian", debian);
     files.set("/redhat/repository-to-cpe.json", Buffer.from(JSON.stringify({ data: { "rhel-9-for-x86_64-baseos-rpms": { cpes: ["cpe:/o:redhat:enterprise_linux:9::baseos"] } } })));
     server.fetched.length = 0;
     const first = await run(["db", "update", "--db", target, "--osv-base", base, "--ecosystems", "Debian", "--redhat-cpe", `${base}/redhat/repository-to-cpe.json`]);

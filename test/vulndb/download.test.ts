@@ -22,17 +22,14 @@ afterAll(async () => {
   t.remove();
 });
 
-const record = fixedRecord;
-const publish = (dir: string, records: Record<string, unknown>[]): void => osvServer.publish(dir, records);
-
 describe("OSV export download", () => {
   const out = join(t.dir, "vulndb.sqlite");
-  const npm = [record("GHSA-aaaa-0001-xxxx", "npm", "a", "2024-01-01T00:00:00Z", "1.0.0"), record("GHSA-bbbb-0001-xxxx", "npm", "b", "2024-02-01T00:00:00Z", "2.0.0")];
-  const debian = [record("DSA-1000-1", "Debian:12", "openssl", "2024-01-15T00:00:00Z", "3.0.11-1~deb12u2")];
+  const npm = [fixedRecord("GHSA-aaaa-0001-xxxx", "npm", "a", "2024-01-01T00:00:00Z", "1.0.0"), fixedRecord("GHSA-bbbb-0001-xxxx", "npm", "b", "2024-02-01T00:00:00Z", "2.0.0")];
+  const debian = [fixedRecord("DSA-1000-1", "Debian:12", "openssl", "2024-01-15T00:00:00Z", "3.0.11-1~deb12u2")];
 
   it("a first build fetches each ecosystem's all.zip and nothing else", async () => {
-    publish("npm", npm);
-    publish("Debian", debian);
+    osvServer.publish("npm", npm);
+    osvServer.publish("Debian", debian);
     const outcome = await updateFromExport({ out, osvBaseUrl: base, ecosystems: ["npm", "Debian"], now: new Date("2024-03-01T00:00:00Z") });
     expect(outcome.changed).toBe(true);
     expect(fetched.map((f) => f.path)).toEqual(["/npm/all.zip", "/Debian/all.zip"]);
@@ -47,9 +44,9 @@ describe("OSV export download", () => {
 
   it("an update reads modified_id.csv down to the watermark and fetches only the records modified since", async () => {
     fetched.length = 0;
-    const changed = record("GHSA-aaaa-0001-xxxx", "npm", "a", "2024-03-05T00:00:00Z", "1.0.1");
-    const added = record("GHSA-cccc-0001-xxxx", "npm", "c", "2024-03-04T00:00:00Z", "3.0.0");
-    publish("npm", [changed, npm[1] as Record<string, unknown>, added]);
+    const changed = fixedRecord("GHSA-aaaa-0001-xxxx", "npm", "a", "2024-03-05T00:00:00Z", "1.0.1");
+    const added = fixedRecord("GHSA-cccc-0001-xxxx", "npm", "c", "2024-03-04T00:00:00Z", "3.0.0");
+    osvServer.publish("npm", [changed, npm[1] as Record<string, unknown>, added]);
     const outcome = await updateFromExport({ out, osvBaseUrl: base, ecosystems: ["npm", "Debian"], now: new Date("2024-03-06T00:00:00Z") });
     expect(outcome.changed).toBe(true);
     expect(fetched.map((f) => f.path)).toEqual(["/npm/modified_id.csv", "/Debian/modified_id.csv", "/npm/GHSA-aaaa-0001-xxxx.json", "/npm/GHSA-cccc-0001-xxxx.json"]);
@@ -85,7 +82,7 @@ describe("OSV export download", () => {
   it("a DB this version cannot read (an older format, a damaged file) is built again from every source, and says so", async () => {
     const stale = join(t.dir, "stale.sqlite");
     writeFileSync(stale, "not a scanhook DB");
-    publish("npm", npm);
+    osvServer.publish("npm", npm);
     fetched.length = 0;
     const lines: string[] = [];
     const outcome = await updateFromExport({ out: stale, osvBaseUrl: base, ecosystems: ["npm"], now: new Date("2024-03-01T00:00:00Z"), onProgress: (l) => lines.push(l) });

@@ -43,8 +43,6 @@ afterAll(async () => {
   t.remove();
 });
 
-const publish = (dir: string, records: Record<string, unknown>[]): void => osvServer.publish(dir, records);
-
 async function closedPort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
@@ -81,7 +79,7 @@ describe("the first npm start", () => {
   let release: () => void = () => undefined;
 
   beforeAll(async () => {
-    publish("Debian", [advisory]);
+    osvServer.publish("Debian", [advisory]);
     files.set("/redhat/repository-to-cpe.json", Buffer.from(JSON.stringify({ data: { "rhel-9-for-x86_64-baseos-rpms": { cpes: ["cpe:/o:redhat:enterprise_linux:9::baseos"] } } })));
     gate = new Promise<void>((resolve) => (release = resolve));
     osvServer.fetched.length = 0;
@@ -168,7 +166,7 @@ describe("in Azure (VULNDB_SOURCE=blob)", () => {
 
   it("each new version is published; another instance starts from it and fetches only what changed", async () => {
     gate = undefined;
-    publish("Debian", [advisory]);
+    osvServer.publish("Debian", [advisory]);
     osvServer.fetched.length = 0;
     const first = await new VulnDbRefresher(config("one"), blobs).refresh(quiet);
     expect(first).toMatchObject({ kind: "built", published: true, records: 1 });
@@ -181,7 +179,7 @@ describe("in Azure (VULNDB_SOURCE=blob)", () => {
     // A second instance (empty /tmp) after one more advisory: it downloads the published DB and
     // fetches the CSV and the one new record, not the zip.
     const added = { ...osv("DSA-5501-1", "Debian:12", "openssl", [{ introduced: "0" }, { fixed: "3.0.11-1~deb12u2" }]), modified: "2024-05-02T00:00:00Z" };
-    publish("Debian", [advisory, added]);
+    osvServer.publish("Debian", [advisory, added]);
     osvServer.fetched.length = 0;
     rmSync(join(t.dir, "two"), { recursive: true, force: true });
     const second = await new VulnDbRefresher(config("two"), blobs).refresh(quiet);
